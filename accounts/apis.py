@@ -1,0 +1,197 @@
+from django.db import transaction
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts.selectors import user_get_by_login_name
+from accounts.serializers import (
+    AuthOutputSerializer,
+    LoginInputSerializer,
+    LogoutInputSerializer,
+    ProfileInputSerializer,
+    ProfileOutputSerializer,
+    RefreshInputSerializer,
+    RegisterInputSerializer,
+    TokenPairOutputSerializer,
+)
+from accounts.services import (
+    token_pair_create,
+    token_refresh,
+    token_revoke,
+    user_authenticate,
+    user_create,
+    user_update,
+)
+from accounts.throttles import LoginAddressThrottle, LoginUsernameThrottle
+from core.api.schema import error_responses
+from core.exceptions import InvalidCredentials
+
+JOHN_DOE_AUTH = OpenApiExample(
+    "john_doe",
+    value={
+        "id": 1,
+        "username": "john_doe",
+        "email": "john@example.com",
+        "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
+        "refresh": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9...",
+    },
+    response_only=True,
+)
+
+
+def _auth_payload(user) -> dict:
+    refresh = token_pair_create(user=user)
+    return AuthOutputSerializer(
+        {
+            "id": user.pk,
+            "username": user.username,
+            "email": user.email,
+            "token": str(refresh.access_token),
+            "refresh": str(refresh),
+        }
+    ).data
+
+
+class RegisterApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(
+        tags=["accounts"],
+        request=RegisterInputSerializer,
+        responses={201: AuthOutputSerializer},
+        auth=[],
+        examples=[
+            OpenApiExample(
+                "john_doe",
+                value={
+                    "username": "john_doe",
+                    "email": "john@example.com",
+                    "password": "securepass123",
+                },
+                request_only=True,
+            ),
+            JOHN_DOE_AUTH,
+        ],
+    )
+    def post(self, request):
+        serializer = RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_create(**serializer.validated_data)
+        return Response(_auth_payload(user), status=status.HTTP_201_CREATED)
+
+
+class LoginApi(APIView):
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    # Request rates as everywhere; failed logins are counted below, under the account's lock.
+    login_throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
+
+    @extend_schema(
+        tags=["accounts"],
+        request=LoginInputSerializer,
+        responses={200: AuthOutputSerializer, **error_responses(401, 429)},
+        auth=[],
+        examples=[
+            OpenApiExample(
+                "john_doe",
+                value={"username": "john_doe", "password": "securepass123"},
+                request_only=True,
+            ),
+            JOHN_DOE_AUTH,
+        ],
+    )
+    def post(self, request):
+        serializer = LoginInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        name = serializer.validated_data.get("username") or serializer.validated_data["email"]
+        self.login_name = name
+        throttles = [throttle_class() for throttle_class in self.login_throttle_classes]
+        with transaction.atomic():
+            # Attempts on one account queue on its row, so each one sees every failure before
+            # it: a burst of simultaneous wrong passwords cannot slip past the limit. The
+            # per-account throttle keys on this row too.
+            self.login_account = user_get_by_login_name(name=name, lock=True)
+            waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
+            if waits:
+                self.throttled(request, max(waits))
+            try:
+                user = user_authenticate(
+                    request=request, name=name, password=serializer.validated_data["password"]
+                )
+            except InvalidCredentials:
+                # Recorded inside the transaction (the shared cache may be a database table)
+                # and while the lock is held; the error is raised once it is committed.
+                user = None
+                for throttle in throttles:
+                    throttle.record_failure()
+        if user is None:
+            raise InvalidCredentials()
+        return Response(_auth_payload(user))
+
+
+class TokenRefreshApi(APIView):
+    """Rotate a refresh token: the old one is blacklisted, a new pair is returned."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+
+    def get_authenticate_header(self, request):
+        # A bad refresh token is a 401; DRF answers 403 on views without authenticators.
+        return 'Bearer realm="api"'
+
+    @extend_schema(
+        tags=["accounts"],
+        request=RefreshInputSerializer,
+        responses={200: TokenPairOutputSerializer, **error_responses(401)},
+        auth=[],
+    )
+    def post(self, request):
+        serializer = RefreshInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        refresh = token_refresh(raw_refresh=serializer.validated_data["refresh"])
+        return Response(
+            TokenPairOutputSerializer(
+                {"token": str(refresh.access_token), "refresh": str(refresh)}
+            ).data
+        )
+
+
+class LogoutApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["accounts"], request=LogoutInputSerializer, responses={204: None})
+    def post(self, request):
+        serializer = LogoutInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        token_revoke(access_token=request.auth, refresh=serializer.validated_data.get("refresh"))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(tags=["accounts"], responses={200: ProfileOutputSerializer})
+    def get(self, request):
+        return Response(ProfileOutputSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["accounts"], request=ProfileInputSerializer, responses={200: ProfileOutputSerializer}
+    )
+    def put(self, request):
+        serializer = ProfileInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_update(user=request.user, **serializer.validated_data)
+        return Response(ProfileOutputSerializer(user).data)
+
+    @extend_schema(
+        tags=["accounts"], request=ProfileInputSerializer, responses={200: ProfileOutputSerializer}
+    )
+    def patch(self, request):
+        return self.put(request)

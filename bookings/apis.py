@@ -1,0 +1,167 @@
+import re
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bookings.filters import BookingFilter
+from bookings.models import Booking
+from bookings.selectors import booking_calendar, booking_list_for_guest, booking_list_for_property
+from bookings.serializers import (
+    BookingInputSerializer,
+    BookingOutputSerializer,
+    CalendarOutputSerializer,
+    CalendarQuerySerializer,
+    PropertyBookingOutputSerializer,
+)
+from bookings.services import booking_cancel, booking_create, booking_create_idempotent
+from core.api.schema import error_responses
+from core.api.urls import ID_PATTERN
+from properties.models import Property
+
+IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
+# Visible ASCII, as HTTP header values and the IETF Idempotency-Key draft expect; a UUID fits.
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+def _idempotency_key(request) -> str | None:
+    key = request.headers.get(IDEMPOTENCY_KEY_HEADER)
+    if key is not None and not IDEMPOTENCY_KEY.fullmatch(key):
+        raise serializers.ValidationError(
+            {IDEMPOTENCY_KEY_HEADER: ["Use 1 to 255 visible ASCII characters, e.g. a UUID."]}
+        )
+    return key
+
+
+class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The caller's own bookings. Anyone else's booking is a 404, never a 403: its existence
+    is not revealed."""
+
+    queryset = Booking.objects.none()  # for the schema generator; requests use get_queryset
+    serializer_class = BookingOutputSerializer
+    filterset_class = BookingFilter
+    permission_classes = [permissions.IsAuthenticated]
+    lookup_value_regex = ID_PATTERN
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return self.queryset
+        return booking_list_for_guest(guest=self.request.user)
+
+    @extend_schema(
+        request=BookingInputSerializer,
+        parameters=[
+            OpenApiParameter(
+                IDEMPOTENCY_KEY_HEADER,
+                location=OpenApiParameter.HEADER,
+                required=False,
+                # The pattern the view enforces; documented so generated keys are realistic.
+                pattern=r"^[\x21-\x7e]{1,255}$",
+                description="Optional, e.g. a UUID. A retry with the same key and body within "
+                "24 hours returns the first booking (201, same body, `Idempotent-Replayed: "
+                "true`) instead of booking again; the same key with another body is a 422.",
+            )
+        ],
+        responses={201: BookingOutputSerializer, **error_responses(409, 422)},
+        examples=[
+            OpenApiExample(
+                "A four-night stay",
+                value={"property_id": 10, "check_in": "2025-06-01", "check_out": "2025-06-05"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "A four-night stay",
+                value={
+                    "id": 1,
+                    "property": "Modern Studio",
+                    "property_id": 10,
+                    "check_in": "2025-06-01",
+                    "check_out": "2025-06-05",
+                    "nights": 4,
+                    "total_price": 300,
+                    "status": "confirmed",
+                    "created_at": "2025-05-20T09:30:00Z",
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def create(self, request):
+        key = _idempotency_key(request)
+        serializer = BookingInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if key is None:
+            booking, replayed = (
+                booking_create(guest=request.user, **serializer.validated_data),
+                False,
+            )
+        else:
+            booking, replayed = booking_create_idempotent(
+                guest=request.user, idempotency_key=key, **serializer.validated_data
+            )
+        headers = {"Idempotent-Replayed": "true"} if replayed else {}
+        return Response(
+            BookingOutputSerializer(booking).data, status=status.HTTP_201_CREATED, headers=headers
+        )
+
+    @extend_schema(responses={204: None, **error_responses(409)})
+    def destroy(self, request, pk):
+        booking_cancel(guest=request.user, booking_id=int(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PropertyCalendarApi(APIView):
+    """Which nights of a property are taken, for drawing a calendar. No guest data."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", type=str, description="ISO date; default today (UTC)."),
+            OpenApiParameter("to", type=str, description="ISO date; default from + 365 days."),
+        ],
+        responses={200: CalendarOutputSerializer},
+        auth=[],
+    )
+    def get(self, request, property_id):
+        listing = get_object_or_404(Property.objects.only("pk"), pk=property_id)
+        query = CalendarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        stays = booking_calendar(
+            property_id=listing.pk,
+            start=query.validated_data["from"],
+            end=query.validated_data["to"],
+        )
+        return Response(CalendarOutputSerializer({"property_id": listing.pk, "booked": stays}).data)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={200: PropertyBookingOutputSerializer(many=True), **error_responses(403)}
+    )
+)
+class PropertyBookingListApi(generics.ListAPIView):
+    """Confirmed and cancelled bookings of one property, for its owner only."""
+
+    queryset = Booking.objects.none()  # for the schema generator; requests use get_queryset
+    serializer_class = PropertyBookingOutputSerializer
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no request data
+            return self.queryset
+        listing = get_object_or_404(
+            Property.objects.only("pk", "owner_id"), pk=self.kwargs["property_id"]
+        )
+        if listing.owner_id != self.request.user.pk:
+            self.permission_denied(
+                self.request, message="Only the property's owner can see its bookings."
+            )
+        return booking_list_for_property(property_id=listing.pk)

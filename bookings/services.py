@@ -1,0 +1,154 @@
+import hashlib
+import json
+import logging
+from datetime import date, timedelta
+
+import psycopg.errors
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from bookings.models import Booking, IdempotencyKey
+from bookings.selectors import booking_overlap_exists
+from core.exceptions import (
+    BookingConflict,
+    BookingNotCancellable,
+    IdempotencyKeyReused,
+    NotFound,
+    PropertyUnavailable,
+)
+from core.request_context import request_id_var
+from core.stays import stay_errors, utc_today
+from properties.models import Property
+
+logger = logging.getLogger("booking.bookings")
+
+
+def _log_after_commit(event: str, booking: Booking) -> None:
+    fields = {
+        "booking_id": booking.pk,
+        "property_id": booking.property_id,
+        "guest_id": booking.guest_id,
+        "check_in": booking.check_in.isoformat(),
+        "check_out": booking.check_out.isoformat(),
+        "total_price": str(booking.total_price),
+        # Captured now: the commit callback may run after the request has ended.
+        "request_id": request_id_var.get(),
+    }
+    transaction.on_commit(lambda: logger.info(event, extra=fields))
+
+
+def _is_exclusion_violation(exc: IntegrityError) -> bool:
+    return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
+
+
+def booking_create(*, guest: User, property_id: int, check_in: date, check_out: date) -> Booking:
+    """Confirm a stay at today's price. Raises ValidationError (bad dates, unknown or own
+    property), PropertyUnavailable (host closed it) or BookingConflict (dates taken)."""
+    errors = stay_errors(check_in=check_in, check_out=check_out)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            # Competing bookings of one property queue on this row lock (PostgreSQL); on SQLite
+            # the IMMEDIATE transaction already holds the database's write lock.
+            listing = Property.objects.select_for_update().filter(pk=property_id).first()
+            if listing is None:
+                raise ValidationError({"property_id": ["No property with this id."]})
+            if listing.owner_id == guest.pk:
+                raise ValidationError({"property_id": ["You cannot book your own property."]})
+            if not listing.availability:
+                raise PropertyUnavailable()
+            if booking_overlap_exists(
+                property_id=listing.pk, check_in=check_in, check_out=check_out
+            ):
+                raise BookingConflict()
+            booking = Booking.objects.create(
+                property=listing,
+                guest=guest,
+                check_in=check_in,
+                check_out=check_out,
+                total_price=listing.price_per_night * (check_out - check_in).days,
+            )
+            _log_after_commit("booking created", booking)
+    except IntegrityError as exc:
+        # The exclusion constraint caught what the check above could not see (a writer that
+        # skipped the lock). Anything else is a bug and surfaces.
+        if not _is_exclusion_violation(exc):
+            raise
+        raise BookingConflict() from exc
+    return booking
+
+
+def _idempotency_window() -> timedelta:
+    return timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
+
+
+def _request_fingerprint(*, property_id: int, check_in: date, check_out: date) -> str:
+    request = {"property_id": property_id, "check_in": str(check_in), "check_out": str(check_out)}
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
+def booking_create_idempotent(
+    *, guest: User, idempotency_key: str, property_id: int, check_in: date, check_out: date
+) -> tuple[Booking, bool]:
+    """booking_create at most once per (guest, key) within IDEMPOTENCY_KEY_HOURS: a repeat
+    returns the first booking and True (replayed). Raises IdempotencyKeyReused if the key came
+    with a different request, or whatever booking_create raises (the key is then not spent)."""
+    fingerprint = _request_fingerprint(
+        property_id=property_id, check_in=check_in, check_out=check_out
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        # The unique (user, key) row is the lock: a concurrent request with the same key waits
+        # here (PostgreSQL: on the unique index, then the row lock) until the first commits,
+        # then finds its booking. Always taken before the property lock, so no deadlock.
+        record, created = IdempotencyKey.objects.select_for_update().get_or_create(
+            user=guest,
+            key=idempotency_key,
+            defaults={"request_fingerprint": fingerprint, "created_at": now},
+        )
+        is_expired = not created and record.created_at <= now - _idempotency_window()
+        if not created and not is_expired:
+            if record.request_fingerprint != fingerprint:
+                raise IdempotencyKeyReused()
+            return record.booking, True
+        booking = booking_create(
+            guest=guest, property_id=property_id, check_in=check_in, check_out=check_out
+        )
+        record.booking = booking
+        record.request_fingerprint = fingerprint
+        record.created_at = now
+        record.save()
+    return booking, False
+
+
+def idempotency_keys_purge() -> int:
+    """Delete Idempotency-Key records past their window (they no longer dedupe); returns how
+    many went."""
+    cutoff = timezone.now() - _idempotency_window()
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lte=cutoff).delete()
+    return deleted
+
+
+def booking_cancel(*, guest: User, booking_id: int) -> Booking:
+    """Cancel the guest's own booking, freeing its dates. Raises NotFound for anyone else's
+    booking (its existence is not revealed) and BookingNotCancellable once it is cancelled or
+    its check-in day has come."""
+    with transaction.atomic():
+        booking = Booking.objects.select_for_update().filter(pk=booking_id, guest=guest).first()
+        if booking is None:
+            raise NotFound()
+        if booking.status == Booking.Status.CANCELLED:
+            raise BookingNotCancellable("This booking is already cancelled.")
+        if booking.check_in <= utc_today():
+            raise BookingNotCancellable(
+                "The check-in day has come; this booking can no longer be cancelled."
+            )
+        booking.status = Booking.Status.CANCELLED
+        booking.cancelled_at = timezone.now()
+        booking.save(update_fields=["status", "cancelled_at"])
+        _log_after_commit("booking cancelled", booking)
+    return booking

@@ -1,0 +1,65 @@
+import itertools
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import User
+from bookings.models import Booking
+from properties.models import Property
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return list(
+        Property.objects.order_by("pk").values_list(
+            "owner__username", "title", "location", "price_per_night", "availability"
+        )
+    )
+
+
+def _stays():
+    return list(
+        Booking.objects.order_by("pk").values_list(
+            "property__title", "guest__username", "check_in", "check_out", "total_price"
+        )
+    )
+
+
+def test_seed_demo_is_deterministic_for_a_seed():
+    call_command("seed_demo", users=5, properties=40, bookings=60, seed=3)
+    first, first_stays = _snapshot(), _stays()
+    Booking.objects.all().delete()
+    Property.all_objects.all().delete()
+    User.objects.all().delete()
+
+    call_command("seed_demo", users=5, properties=40, bookings=60, seed=3)
+
+    assert User.objects.filter(username__startswith="demo_").count() == 5
+    assert len(first) == 40
+    assert _snapshot() == first
+    assert len({location for _, _, location, _, _ in first}) > 3
+    assert all(price > 0 for *_, price, _ in first)
+    assert _stays() == first_stays
+    assert 50 <= len(first_stays) <= 60
+
+
+def test_seed_demo_bookings_never_overlap_nor_book_own_places():
+    call_command("seed_demo", users=4, properties=3, bookings=200, seed=5)
+
+    bookings = list(Booking.objects.select_related("property").order_by("property_id", "check_in"))
+    assert bookings
+    assert all(b.guest_id != b.property.owner_id for b in bookings)
+    assert all(b.total_price == b.property.price_per_night * b.nights for b in bookings)
+    for earlier, later in itertools.pairwise(bookings):
+        if earlier.property_id == later.property_id:
+            assert earlier.check_out <= later.check_in
+
+
+def test_seed_demo_refuses_to_seed_twice():
+    call_command("seed_demo", users=2, properties=1, bookings=0)
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo", users=2, properties=1, bookings=0)
+
+    assert Property.objects.count() == 1

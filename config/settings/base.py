@@ -1,0 +1,325 @@
+"""Every setting, with safe development defaults. Production differs only by environment values."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+# --- Core ------------------------------------------------------------------------------------
+DEBUG = env_bool("DEBUG", default=True)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is false "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+        )
+    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production-0123456789"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_prometheus",
+    "core",
+    "accounts",
+    "properties",
+    "bookings",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.middleware.RequestLogMiddleware",
+    # Before the body limit, so that every answer (a 413 included) carries the CORS headers a
+    # browser needs.
+    "corsheaders.middleware.CorsMiddleware",
+    "core.middleware.RequestBodyLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+# gunicorn serves the admin's and the API docs' assets through WhiteNoise, straight from the apps'
+# static folders: no collectstatic step, and the docs work offline (no CDN). Set STATIC_ROOT only
+# to collect them elsewhere (a CDN or the proxy).
+STATIC_ROOT = env_str("STATIC_ROOT")
+WHITENOISE_USE_FINDERS = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# An API answers a missing trailing slash with a JSON 404, never a redirect that drops a POST body.
+APPEND_SLASH = False
+
+# Request bodies over 1 MiB are refused with 413 before anything parses them.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# --- Database --------------------------------------------------------------------------------
+# SQLite file by default; DATABASE_URL=postgres://... switches to PostgreSQL.
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=env_int("CONN_MAX_AGE", default=60),
+        conn_health_checks=True,
+    )
+}
+# django-prometheus' engines are Django's own plus query counters per database and vendor.
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends."
+)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {
+        # Every atomic block takes the write lock at BEGIN, so a read-then-write (the booking
+        # overlap check, then the insert) cannot interleave with another writer; a busy
+        # database makes the writer wait up to `timeout` seconds instead of failing at once.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": env_int("SQLITE_TIMEOUT_SECONDS", default=20),
+        # WAL lets readers proceed while one writer holds the lock.
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+else:
+    # A dead database answers 503 quickly instead of hanging a worker.
+    DATABASES["default"].setdefault("OPTIONS", {})
+    DATABASES["default"]["OPTIONS"].setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
+    # Behind PgBouncer in transaction mode a server-side cursor (QuerySet.iterator()) would
+    # outlive the transaction that declared it; set true there (docs/deployment.md).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
+        "DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
+
+# --- Caches ----------------------------------------------------------------------------------
+# "default": what may differ a little between processes (request-rate throttles).
+# "shared": what every worker and instance must agree on (failed-login counters, the cached
+# property count): a database table (created by core's migration) until Redis is configured.
+# REDIS_URL=redis://host:6379/0 puts both in Redis, shared by every worker of every instance.
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    _redis = {
+        "BACKEND": "core.cache.PrefixedRedisCache",
+        "LOCATION": REDIS_URL,
+        # Keys (and cache.clear()) stay under this prefix, so deployments may share a Redis.
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", default="booking"),
+        "OPTIONS": {
+            # A stalled Redis fails the request within seconds instead of holding a worker
+            # until gunicorn's timeout kills it.
+            "socket_connect_timeout": env_int("REDIS_TIMEOUT_SECONDS", default=2),
+            "socket_timeout": env_int("REDIS_TIMEOUT_SECONDS", default=2),
+            # Pooled connections idle behind a firewall are pinged before reuse.
+            "health_check_interval": 30,
+        },
+    }
+    CACHES = {"default": _redis, "shared": dict(_redis)}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "shared": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "core_shared_cache",
+        },
+    }
+# Backstop for writes that skip the property services (bulk scripts): the cached unfiltered
+# count is recomputed at least this often. Service writes forget it at once.
+PROPERTY_COUNT_CACHE_SECONDS = env_int("PROPERTY_COUNT_CACHE_SECONDS", default=30)
+
+# --- Bookings --------------------------------------------------------------------------------
+# How long an Idempotency-Key on POST /api/bookings/ replays its first response.
+IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", default=24)
+
+# --- Accounts and passwords ------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["accounts.backends.UsernameOrEmailBackend"]
+
+# First entry hashes new passwords; the others still verify old hashes, which are upgraded to the
+# first one on the next successful login.
+PASSWORD_HASHERS = [
+    "accounts.hashers.OWASPArgon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Security --------------------------------------------------------------------------------
+# TLS ends at the reverse proxy; it tells us the original scheme in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+# Django sends HSTS only on HTTPS requests, so a default on is harmless on plain-HTTP loopback.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+# Browsers on other origins may call the API only from the origins listed (none by default).
+# Tokens travel in the Authorization header, never in cookies, so credentials stay off.
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = [*default_cors_headers, "idempotency-key"]
+CORS_EXPOSE_HEADERS = ["Retry-After"]
+SILENCED_SYSTEM_CHECKS = [
+    # W008: the app serves plain HTTP behind a TLS-terminating proxy, which does the redirect;
+    # set SECURE_SSL_REDIRECT=true only when no proxy does.
+    "security.W008",
+    # W021: HSTS preload is a commitment to browser vendors' lists that only the owner of the
+    # domain can make; set SECURE_HSTS_PRELOAD=true once the domain is submitted.
+    "security.W021",
+]
+
+# --- Django REST Framework -------------------------------------------------------------------
+THROTTLING_ENABLED = env_bool("THROTTLING_ENABLED", default=True)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.RevocableJWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
+    "EXCEPTION_HANDLER": "core.api.exception_handler.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    # THROTTLING_ENABLED=false (load tests) sets every rate to None, which DRF reads as "off".
+    "DEFAULT_THROTTLE_RATES": {
+        scope: rate if THROTTLING_ENABLED else None
+        for scope, rate in {
+            "anon": env_str("ANON_THROTTLE_RATE", default="1000/min"),
+            "user": env_str("USER_THROTTLE_RATE", default="2000/min"),
+            "register": env_str("REGISTER_THROTTLE_RATE", default="100/hour"),
+            "login_username": env_str("LOGIN_THROTTLE_RATE", default="10/min"),
+            "login_address": env_str("LOGIN_ADDRESS_THROTTLE_RATE", default="30/min"),
+        }.items()
+    },
+    # Client address = REMOTE_ADDR unless the operator says how many proxies sit in front;
+    # trusting X-Forwarded-For blindly would let a client pick its own throttle bucket.
+    "NUM_PROXIES": env_int("NUM_PROXIES", default=0),
+    # Money stays Decimal inside and renders as a JSON number.
+    "COERCE_DECIMAL_TO_STRING": False,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# --- Simple JWT ------------------------------------------------------------------------------
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env_int("ACCESS_TOKEN_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env_int("REFRESH_TOKEN_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY") or SECRET_KEY,
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    # Tokens carry a hash of the password: changing it invalidates every outstanding token.
+    "CHECK_REVOKE_TOKEN": True,
+}
+
+# --- drf-spectacular -------------------------------------------------------------------------
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Booking API",
+    "DESCRIPTION": "Hosts list properties; guests search them and book free dates.",
+    "VERSION": "0.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and ReDoc assets come from drf-spectacular-sidecar, served by the app itself.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Logging ---------------------------------------------------------------------------------
+# JSON lines on stderr: one per request (booking.request), one per booking created or cancelled
+# (booking.bookings), each stamped with the request id.
+LOG_LEVEL = env_str("LOG_LEVEL", default="INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "core.request_context.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Every request already has its line; Django's own per-4xx warnings would double it.
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+# --- Metrics ---------------------------------------------------------------------------------
+# Prometheus metrics at /metrics (django-prometheus): request counts and latencies per view,
+# database query counts. METRICS_ENABLED=false removes the endpoint; METRICS_TOKEN, when set,
+# requires `Authorization: Bearer <token>` (Prometheus' bearer_token scrape option).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", default=True)
+METRICS_TOKEN = env_str("METRICS_TOKEN") or None

@@ -1,0 +1,82 @@
+from collections.abc import Callable, Sequence
+
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.utils.functional import cached_property
+from rest_framework import pagination
+from rest_framework.exceptions import ValidationError
+
+from core.api.query import REPEATED
+
+PageLoader = Callable[[QuerySet], Sequence]
+
+
+class KnownCountPaginator(Paginator):
+    """Django's paginator, skipping COUNT(*) when the caller already knows the total, and
+    letting the caller load a page's rows its own way (`page_loader` receives the sliced,
+    unevaluated queryset of the page)."""
+
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        *,
+        known_count: int | None = None,
+        page_loader: PageLoader | None = None,
+        **kwargs,
+    ):
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = known_count
+        self.page_loader = page_loader
+
+    @cached_property
+    def count(self):
+        return self.known_count if self.known_count is not None else super().count
+
+    def page(self, number):
+        # Slice by page size alone: Django trims the last page to `count`, and a known count a
+        # moment old must not hide rows that exist.
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
+
+    def _get_page(self, object_list, number, paginator):
+        if self.page_loader is not None:
+            object_list = self.page_loader(object_list)
+        return super()._get_page(object_list, number, paginator)
+
+
+def _positive_int_param(request, name: str) -> None:
+    values = request.query_params.getlist(name)
+    if not values:
+        return
+    if len(values) > 1:
+        raise ValidationError({name: [REPEATED]})
+    raw = values[0]
+    # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ValidationError({name: ["Must be a positive integer."]})
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """20 per page; `page_size` is honoured up to 20 and silently capped beyond it. Malformed
+    `page`/`page_size` are a 400 naming the parameter (DRF alone would 404 or ignore them).
+
+    A view may set `known_count` before paginating (a cached total) to spare the COUNT(*), and
+    `page_loader` to fetch the page's rows itself (see KnownCountPaginator)."""
+
+    page_size = 20
+    page_size_query_param = "page_size"
+    max_page_size = 20
+    known_count: int | None = None
+    page_loader: PageLoader | None = None
+
+    def django_paginator_class(self, object_list, per_page):
+        return KnownCountPaginator(
+            object_list, per_page, known_count=self.known_count, page_loader=self.page_loader
+        )
+
+    def paginate_queryset(self, queryset, request, view=None):
+        _positive_int_param(request, self.page_query_param)
+        _positive_int_param(request, self.page_size_query_param)
+        return super().paginate_queryset(queryset, request, view)

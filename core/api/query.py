@@ -1,0 +1,59 @@
+"""Query-string rules every list endpoint shares: each parameter at most once, and a typed
+parameter (number, date, choice) never empty. Otherwise `?max_price=1&max_price=9` would silently
+use the last value and `?check_in=` would silently mean "no filter"."""
+
+from django import forms
+from django.http import QueryDict
+from django_filters import rest_framework as filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+
+from core.api.fields import ISO_DATE
+
+REPEATED = "Give this parameter at most once."
+EMPTY = "This parameter cannot be empty."
+
+
+def repeated_parameter_errors(query: QueryDict, names) -> dict[str, list[str]]:
+    """Field errors for each of `names` given more than once in the query string."""
+    return {name: [REPEATED] for name in names if len(query.getlist(name)) > 1}
+
+
+class StrictFilterForm(forms.Form):
+    """django-filter form: refuses repeated parameters and empty typed ones (400 naming them)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, messages in repeated_parameter_errors(self.data, self.fields).items():
+            self.add_error(name, messages)
+        for name, field in self.fields.items():
+            # A text filter may be blank (it matches everything); a typed one may not.
+            is_typed = not isinstance(field, forms.CharField)
+            if is_typed and name not in self.errors and self.data.get(name) == "":
+                self.add_error(name, EMPTY)
+        return cleaned
+
+
+@extend_schema_field(OpenApiTypes.BOOL)
+class BooleanFilter(filters.TypedChoiceFilter):
+    """Exactly `true` or `false` (django-filter's BooleanFilter also takes 1, yes, on...)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            choices=[("true", "true"), ("false", "false")],
+            coerce=lambda value: value == "true",
+            **kwargs,
+        )
+
+
+class IsoDateFormField(forms.DateField):
+    """YYYY-MM-DD only; Django's DATE_INPUT_FORMATS would also take 10/25/2031 and 2031-1-5."""
+
+    def to_python(self, value):
+        if value not in self.empty_values and not ISO_DATE.fullmatch(str(value)):
+            raise forms.ValidationError("Enter a date as YYYY-MM-DD.", code="invalid")
+        return super().to_python(value)
+
+
+class DateFilter(filters.DateFilter):
+    field_class = IsoDateFormField

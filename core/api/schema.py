@@ -1,0 +1,91 @@
+"""OpenAPI: every operation documents the errors it can really answer, in the one error shape.
+
+`ApiAutoSchema` adds the statuses that follow from how a view is built (a body can be malformed
+or too large, a bearer token can be bad, a path id can be unknown, a throttle can refuse, the
+database can be down); views add the ones that come from their business rules with
+`error_responses(...)` inside `extend_schema(responses=...)`."""
+
+from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiResponse
+from rest_framework import serializers
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `errors` names each field (or query parameter) and what is wrong.",
+    401: "No, invalid, expired or revoked bearer token.",
+    403: "Signed in, but not allowed to do this.",
+    404: "No such resource, or not yours to see.",
+    409: "Conflicts with the current state (dates taken, already cancelled, ...).",
+    413: "Request body over the size limit (1 MiB).",
+    415: "Request body is not application/json.",
+    422: "Idempotency-Key already used with a different request.",
+    429: "Too many requests: wait `Retry-After` seconds.",
+    503: "The database is unreachable: retry after `Retry-After` seconds.",
+}
+
+RETRY_AFTER = {
+    "Retry-After": {
+        "schema": {"type": "integer", "minimum": 0},
+        "description": "Seconds to wait before retrying.",
+    }
+}
+# The HTTP server, not Django, refuses an over-long request line, so this one is HTML.
+URI_TOO_LONG = {
+    "description": "Request line over 4094 bytes (the HTTP server's limit), usually a query "
+    "string far too long; answered by the HTTP server itself, as HTML.",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField(help_text="What went wrong, for a human.")
+    errors = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text="Only on 400s from validation: messages per field or query parameter.",
+    )
+
+
+def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
+    """Error-shape responses for `extend_schema(responses={...})`, described once here."""
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status])
+        for status in statuses
+    }
+
+
+class ApiAutoSchema(AutoSchema):
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        for status in self._structural_error_statuses():
+            if str(status) in responses:
+                continue  # the view documented its own (e.g. the health check's 503 body)
+            response = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, description=ERROR_DESCRIPTIONS[status]),
+                str(status),
+                direction=direction,
+            )
+            if status in (429, 503):
+                response["headers"] = RETRY_AFTER
+            responses[str(status)] = response
+        if self._has_query_parameters():
+            responses.setdefault("414", URI_TOO_LONG)
+        return dict(sorted(responses.items()))
+
+    def _has_query_parameters(self) -> bool:
+        return any(parameter["in"] == "query" for parameter in self._get_parameters())
+
+    def _structural_error_statuses(self) -> list[int]:
+        statuses = []
+        has_body = self.method in {"POST", "PUT", "PATCH"}
+        if has_body or self._has_query_parameters():
+            statuses.append(400)
+        if self.view.get_authenticators():
+            statuses.append(401)  # a bad token is refused even where no token is needed
+        if "{" in self.path or (self._is_list_view() and self._get_paginator()):
+            statuses.append(404)  # unknown id, or a page past the end
+        if has_body:
+            statuses += [413, 415]
+        if self.view.get_throttles():
+            statuses.append(429)
+        statuses.append(503)
+        return statuses

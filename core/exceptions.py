@@ -1,0 +1,60 @@
+"""Domain errors. Services raise these (or Django's ValidationError); the API layer maps each to
+its HTTP status, so the core never depends on HTTP."""
+
+
+class ApplicationError(Exception):
+    status_code = 400
+    default_message = "The request could not be completed."
+
+    def __init__(self, message: str | None = None):
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class InvalidCredentials(ApplicationError):
+    status_code = 401
+    default_message = "Invalid credentials."
+
+
+class TokenInvalid(ApplicationError):
+    status_code = 401
+    default_message = "Token is invalid or expired."
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    default_message = "Not found."
+
+
+class PermissionDenied(ApplicationError):
+    status_code = 403
+    default_message = "You do not have permission to perform this action."
+
+
+class Conflict(ApplicationError):
+    status_code = 409
+    default_message = "The request conflicts with the current state of the resource."
+
+
+class BookingConflict(Conflict):
+    default_message = "These dates are not available: another booking overlaps them."
+
+
+class PropertyUnavailable(Conflict):
+    default_message = "This property is not open for booking."
+
+
+class BookingNotCancellable(Conflict):
+    default_message = "This booking can no longer be cancelled."
+
+
+class PropertyHasUpcomingBookings(Conflict):
+    default_message = "This property has upcoming bookings; cancel them before deleting it."
+
+
+class IdempotencyKeyReused(ApplicationError):
+    status_code = 422
+    default_message = (
+        "This Idempotency-Key was already used for a different booking request; "
+        "use a new key for a new request."
+    )

@@ -1,0 +1,76 @@
+"""A person's path through the Swagger UI, in a real headless Chromium: register from the page,
+Authorize with the token, call GET /api/profile/ and get 200. Leaves a screenshot in
+.ci/artifacts/. Needs Debian's chromium (.ci/run installs it); skipped without it unless
+REQUIRE_BROWSER_TEST=1, which CI sets so that a missing browser fails loudly."""
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / ".ci" / "artifacts"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def browser_page(monkeypatch):
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("REQUIRE_BROWSER_TEST") == "1":
+            pytest.fail(f"REQUIRE_BROWSER_TEST=1 but no Chromium at {CHROMIUM}")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the test itself touches the
+    # database only through the live server's own thread.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        yield page
+        browser.close()
+
+
+def _run_operation(page, operation_id: str, body: dict | None = None):
+    block = page.locator(f"#operations-accounts-{operation_id}")
+    block.locator(".opblock-summary").first.click()
+    block.get_by_role("button", name="Try it out").click()
+    if body is not None:
+        block.locator("textarea.body-param__text").fill(json.dumps(body))
+    block.get_by_role("button", name="Execute").click()
+    live = block.locator(".live-responses-table .response").first
+    live.wait_for(timeout=15_000)
+    status = live.locator(".response-col_status").inner_text().strip()
+    text = live.locator(".response-col_description pre").first.inner_text()
+    return block, status, text
+
+
+def test_swagger_ui_register_authorize_and_read_profile(live_server, browser_page):
+    page = browser_page
+    page.goto(f"{live_server.url}/api/docs/")
+    page.locator("#operations-accounts-register_create").wait_for(timeout=20_000)
+
+    _, status, text = _run_operation(
+        page,
+        "register_create",
+        {"username": "john_doe", "email": "john@example.com", "password": "securepass123"},
+    )
+    assert status == "201"
+    token = json.loads(text)["token"]
+
+    page.locator("button.authorize").first.click()
+    page.locator(".modal-ux input").first.fill(token)
+    page.locator(".modal-ux button.modal-btn.auth.authorize").click()
+    page.locator(".modal-ux button.btn-done").click()
+
+    block, status, text = _run_operation(page, "profile_retrieve")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    block.screenshot(path=str(ARTIFACTS / "swagger-authorized-profile.png"))
+
+    assert status == "200"
+    profile = json.loads(text)
+    assert (profile["username"], profile["email"]) == ("john_doe", "john@example.com")

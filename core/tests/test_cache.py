@@ -1,0 +1,35 @@
+from uuid import uuid4
+
+import pytest
+from django.conf import settings
+
+from core.cache import PrefixedRedisCache
+
+pytestmark = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="needs a Redis server in REDIS_URL (make cluster-test sets it)"
+)
+
+
+def _cache(prefix: str) -> PrefixedRedisCache:
+    return PrefixedRedisCache(settings.REDIS_URL, {"KEY_PREFIX": prefix})
+
+
+def test_clear_deletes_every_key_of_its_prefix_and_nothing_else():
+    run = f"cache-test-{uuid4().hex[:8]}"
+    # Glob characters in the prefix are literal: unescaped, "run*" would also match "runx".
+    ours = _cache(f"{run}*")
+    neighbours = [_cache(f"{run}x"), _cache(f"{run}[")]
+    ours.set_many({f"k{n}": n for n in range(1203)})  # more than one SCAN batch of 500
+    ours.set("old", 1, version=2)
+    for neighbour in neighbours:
+        neighbour.set("k1", "kept")
+    try:
+        assert ours.clear() is True
+
+        assert ours.get_many([f"k{n}" for n in range(1203)]) == {}
+        assert ours.get("old", version=2) is None
+        assert [neighbour.get("k1") for neighbour in neighbours] == ["kept", "kept"]
+    finally:
+        for neighbour in neighbours:
+            neighbour.clear()
+        ours.clear()

@@ -1,0 +1,154 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+
+def _manage(*args, **env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.base")
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_production_without_secret_key_refuses_to_start():
+    result = _manage("check", DEBUG="false")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is false" in result.stderr
+
+
+def test_deploy_check_is_clean_with_production_values():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DEBUG="false",
+        SECRET_KEY="k9$Zq2!vX7@pL4#mN8&rT1*wY6^bC3%hJ5(eF0)gD-a7Vw3Qs9Lx2Kd8",
+        ALLOWED_HOSTS="api.example.com",
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+CACHE_BACKEND = (
+    "from django.conf import settings; c = settings.CACHES['default']; "
+    "print(c['BACKEND'], c.get('LOCATION', '-'), c.get('KEY_PREFIX', '-'))"
+)
+
+
+SHARED_CACHE_BACKEND = CACHE_BACKEND.replace("CACHES['default']", "CACHES['shared']")
+
+
+def test_without_redis_url_each_process_has_its_own_memory_cache():
+    result = _manage("shell", "-v", "0", "-c", CACHE_BACKEND, REDIS_URL="")
+    shared = _manage("shell", "-v", "0", "-c", SHARED_CACHE_BACKEND, REDIS_URL="")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.core.cache.backends.locmem.LocMemCache", "-", "-"]
+    # ...while what every process must agree on goes to a database table.
+    assert shared.stdout.split() == [
+        "django.core.cache.backends.db.DatabaseCache",
+        "core_shared_cache",
+        "-",
+    ]
+
+
+def test_redis_url_shares_the_cache_under_a_key_prefix():
+    result = _manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        CACHE_BACKEND,
+        REDIS_URL="redis://cache.internal:6379/3",
+        CACHE_KEY_PREFIX="b1",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "core.cache.PrefixedRedisCache",
+        "redis://cache.internal:6379/3",
+        "b1",
+    ]
+    shared = _manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        SHARED_CACHE_BACKEND,
+        REDIS_URL="redis://cache.internal:6379/3",
+        CACHE_KEY_PREFIX="b1",
+    )
+    assert shared.stdout.split() == result.stdout.split()
+
+
+def _gunicorn_config(**env) -> dict[str, str]:
+    environment = {k: v for k, v in os.environ.items() if k not in {"PORT", "WEB_CONCURRENCY"}}
+    environment.update(env)
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--print-config",
+            "-c",
+            "gunicorn.conf.py",
+            "config.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    pairs = (line.split(" = ", 1) for line in result.stdout.splitlines() if " = " in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_gunicorn_binds_loopback_on_port_with_workers_from_the_environment():
+    config = _gunicorn_config(PORT="18123", WEB_CONCURRENCY="3")
+
+    assert config["bind"] == "['127.0.0.1:18123']"
+    assert config["workers"] == "3"
+    assert (config["max_requests"], config["max_requests_jitter"]) == ("1000", "100")
+    assert (config["timeout"], config["graceful_timeout"]) == ("30", "30")
+    # Two instances on one host must not share gunicorn's per-user control socket.
+    assert config["control_socket_disable"] == "True"
+
+
+def test_gunicorn_workers_default_to_twice_the_usable_cpus():
+    config = _gunicorn_config()
+
+    assert config["workers"] == str(2 * len(os.sched_getaffinity(0)))
+    assert config["bind"] == "['127.0.0.1:8000']"
+
+
+def test_pgbouncer_transaction_mode_can_turn_server_side_cursors_off():
+    show = (
+        "import psycopg; from django.db import connection as c; p = c.get_connection_params();"
+        " print(c.settings_dict['DISABLE_SERVER_SIDE_CURSORS'], p['prepare_threshold'],"
+        " issubclass(p['cursor_factory'], psycopg.ClientCursor))"
+    )
+    url = "postgres://app@pgbouncer.internal:6432/booking"
+
+    default = _manage("shell", "-v", "0", "-c", show, DATABASE_URL=url)
+    pooled = _manage(
+        "shell", "-v", "0", "-c", show, DATABASE_URL=url, DISABLE_SERVER_SIDE_CURSORS="true"
+    )
+
+    # Either way psycopg never prepares statements: Django binds parameters on the client and
+    # passes prepare_threshold=None, so PgBouncer needs no prepared-statement support.
+    # (django-prometheus wraps the cursor class; it stays a client-binding cursor.)
+    assert default.stdout.split() == ["False", "None", "True"], default.stderr
+    assert pooled.stdout.split() == ["True", "None", "True"], pooled.stderr

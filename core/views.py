@@ -1,0 +1,141 @@
+"""Django-level error handlers: under /api/ they answer in the API's JSON error shape; elsewhere
+(the admin) Django's own pages stay."""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError, connection
+from django.http import Http404, JsonResponse
+from django.utils.crypto import constant_time_compare
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    throttle_classes,
+)
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+logger = logging.getLogger(__name__)
+
+
+def json_error(detail: str, *, status: int) -> JsonResponse:
+    return JsonResponse({"detail": detail}, status=status)
+
+
+def _is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def bad_request(request, exception, template_name="400.html"):
+    if isinstance(exception, RequestDataTooBig):
+        return json_error("Request body is too large.", status=413)
+    if _is_api(request):
+        return json_error("Bad request.", status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception, template_name="403.html"):
+    if _is_api(request):
+        return json_error("You do not have permission to perform this action.", status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception, template_name="404.html"):
+    if _is_api(request):
+        return json_error("Not found.", status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request, template_name="500.html"):
+    # Django calls this while handling the exception, so it is still the current one: a
+    # database that went away (outside a DRF view) is a 503 to retry, not a bug.
+    if _is_api(request) and isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
+        log_database_unavailable(request, sys.exc_info()[1])
+        return database_unavailable()
+    if _is_api(request):
+        return json_error("Internal server error.", status=500)
+    return defaults.server_error(request)
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW: JSON under /api/ (the API itself uses tokens, not cookies)."""
+    if _is_api(request):
+        return json_error("CSRF verification failed.", status=403)
+    return csrf.csrf_failure(request, reason=reason)
+
+
+DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def log_database_unavailable(request, exc: Exception) -> None:
+    logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)
+
+
+def database_unavailable() -> JsonResponse:
+    """503 for a database that cannot be reached: the client should retry, not give up."""
+    response = json_error(DATABASE_UNAVAILABLE, status=503)
+    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+    return response
+
+
+# Exempt: an unknown URL is a 404 whatever the method; CSRF's 403 would only hide that.
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """Catch-all for unknown /api/ URLs, so they are JSON even with DEBUG on."""
+    return json_error("Not found.", status=404)
+
+
+@extend_schema(
+    responses={
+        200: inline_serializer(
+            "Health", {"status": serializers.CharField(), "database": serializers.CharField()}
+        ),
+        503: inline_serializer(
+            "HealthDown",
+            {
+                "detail": serializers.CharField(),
+                "status": serializers.CharField(),
+                "database": serializers.CharField(),
+            },
+        ),
+    },
+    auth=[],
+)
+@api_view(["GET"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@throttle_classes([])
+def health(request):
+    """Liveness and database reachability, for load balancers."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.warning("health check: database unavailable", exc_info=True)
+        return Response(
+            {"detail": DATABASE_UNAVAILABLE, "status": "unavailable", "database": "unavailable"},
+            status=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+    return Response({"status": "ok", "database": "ok"})
+
+
+def metrics(request):
+    """Prometheus scrape endpoint: 404 when METRICS_ENABLED is false; with METRICS_TOKEN set,
+    only `Authorization: Bearer <token>` may read it."""
+    if not settings.METRICS_ENABLED:
+        raise Http404
+    if settings.METRICS_TOKEN:
+        presented = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not constant_time_compare(presented, settings.METRICS_TOKEN):
+            return json_error("A valid metrics token is required.", status=401)
+    return ExportToDjangoView(request)

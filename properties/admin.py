@@ -1,0 +1,90 @@
+from django.contrib import admin, messages
+from django.db import transaction
+
+from core.exceptions import ApplicationError
+from properties.models import Property
+from properties.selectors import property_listed_count_forget
+from properties.services import property_delete
+
+
+class CityListFilter(admin.SimpleListFilter):
+    """The city is the part of `location` before the first comma ("Nairobi, Kenya")."""
+
+    title = "city"
+    parameter_name = "city"
+    max_choices = 50
+
+    def lookups(self, request, model_admin):
+        locations = (
+            Property.all_objects.values_list("location", flat=True)
+            .distinct()
+            .order_by("location")[: self.max_choices * 4]
+        )
+        cities = sorted({location.split(",")[0].strip() for location in locations})
+        return [(city, city) for city in cities[: self.max_choices]]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(location__istartswith=self.value())
+        return queryset
+
+
+class ListedListFilter(admin.SimpleListFilter):
+    title = "listed"
+    parameter_name = "listed"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Listed"), ("no", "Unlisted (deleted)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(deleted_at__isnull=True)
+        if self.value() == "no":
+            return queryset.filter(deleted_at__isnull=False)
+        return queryset
+
+
+@admin.register(Property)
+class PropertyAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "title",
+        "location",
+        "price_per_night",
+        "availability",
+        "owner",
+        "created_at",
+        "deleted_at",
+    ]
+    list_filter = [CityListFilter, "availability", ListedListFilter, "created_at"]
+    search_fields = ["title", "location", "owner__username"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    readonly_fields = ["created_at", "updated_at", "deleted_at"]
+    ordering = ["-created_at", "-id"]
+    actions = ["unlist_selected"]
+
+    def get_queryset(self, request):
+        # Operators see unlisted (soft-deleted) properties too.
+        return Property.all_objects.select_related("owner")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        transaction.on_commit(property_listed_count_forget)
+
+    def has_delete_permission(self, request, obj=None):
+        # A hard delete would break guests' bookings (PROTECT); unlisting soft-deletes and
+        # checks for upcoming stays, like the API's DELETE.
+        return False
+
+    @admin.action(description="Unlist selected properties (as DELETE in the API)")
+    def unlist_selected(self, request, queryset):
+        unlisted = 0
+        for listing in queryset.filter(deleted_at__isnull=True):
+            try:
+                property_delete(listing=listing)
+            except ApplicationError as exc:
+                self.message_user(request, f"{listing}: {exc}", messages.WARNING)
+            else:
+                unlisted += 1
+        self.message_user(request, f"Unlisted {unlisted} propert(ies).", messages.SUCCESS)

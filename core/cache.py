@@ -2,15 +2,40 @@
 
 import re
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
 
+class ReusedClientRedisCacheClient(RedisCacheClient):
+    """Django's client wrapper, keeping one redis.Redis per connection pool. Django builds a new
+    redis.Redis for every cache operation, and redis-py 8 fills ~170 response callbacks in each
+    constructor: profiled at 0.2 ms of CPU per operation, a fifth of a cached list response.
+    A redis.Redis holds no connection of its own (it borrows from the pool per command), so one
+    per pool is safe to share between threads, and the pool reconnects after a fork."""
+
+    def __init__(self, servers, **options):
+        super().__init__(servers, **options)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        client = self._clients.get(index)
+        if client is None:
+            client = self._client(connection_pool=self._get_connection_pool(write))
+            self._clients[index] = client
+        return client
+
+
 class PrefixedRedisCache(RedisCache):
     """Django's RedisCache, except that clear() deletes only the keys under this cache's
-    KEY_PREFIX. Django's own clear() is FLUSHDB: on a Redis database shared by several
-    deployments or test runs it would wipe the others' throttle counters."""
+    KEY_PREFIX, and that it reuses its Redis clients (ReusedClientRedisCacheClient). Django's
+    own clear() is FLUSHDB: on a Redis database shared by several deployments or test runs it
+    would wipe the others' throttle counters."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = ReusedClientRedisCacheClient
 
     def clear(self) -> bool:
         client = self._cache.get_client(write=True)

@@ -1,3 +1,4 @@
+from concurrent.futures import ThreadPoolExecutor
 from uuid import uuid4
 
 import pytest
@@ -33,3 +34,24 @@ def test_clear_deletes_every_key_of_its_prefix_and_nothing_else():
         for neighbour in neighbours:
             neighbour.clear()
         ours.clear()
+
+
+def test_one_redis_client_serves_every_operation_and_thread():
+    cache = _cache(f"cache-test-{uuid4().hex[:8]}")
+    client = cache._cache.get_client(write=True)
+
+    def round_trip(n: int) -> int:
+        for step in range(50):
+            cache.set(f"k{n}", n * 1000 + step)
+            assert cache.get(f"k{n}") == n * 1000 + step
+        return cache.get(f"k{n}")
+
+    try:
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            results = list(pool.map(round_trip, range(8)))
+
+        assert results == [n * 1000 + 49 for n in range(8)]
+        assert cache._cache.get_client() is client
+        assert cache._cache.get_client(write=True) is client
+    finally:
+        cache.clear()

@@ -1,7 +1,11 @@
+from functools import partial
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import transaction
 
 from accounts.models import User
+from core.api.response_cache import LISTINGS, response_cache_forget
 
 
 @admin.register(User)
@@ -18,3 +22,9 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_staff", "is_active", "date_joined"]
     search_fields = ["username", "email", "first_name", "last_name"]
     ordering = ["-date_joined"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "username" in form.changed_data:
+            # Property lists and details show the owner's username.
+            transaction.on_commit(partial(response_cache_forget, LISTINGS))

@@ -1,4 +1,5 @@
 from datetime import UTC, datetime
+from functools import partial
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -12,6 +13,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import RevokedAccessToken, User
+from core.api.response_cache import LISTINGS, response_cache_forget
 from core.exceptions import InvalidCredentials, TokenInvalid
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -72,10 +74,14 @@ def user_update(
         "first_name": first_name,
         "last_name": last_name,
     }
+    renamed = username is not None and username != user.username
     for field, value in changes.items():
         if value is not None:
             setattr(user, field, value)
     _save_with_unique_identity(user)
+    if renamed:
+        # Property lists and details show the owner's username.
+        transaction.on_commit(partial(response_cache_forget, LISTINGS))
     return user
 
 

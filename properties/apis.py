@@ -4,8 +4,10 @@ from rest_framework import permissions, viewsets
 from rest_framework.response import Response
 
 from core.api.permissions import IsOwnerOrReadOnly
+from core.api.response_cache import AVAILABILITY, LISTINGS, response_cache_get_or_compute
 from core.api.schema import error_responses
 from core.api.urls import ID_PATTERN
+from core.stays import utc_today
 from properties.filters import PropertyFilter
 from properties.selectors import (
     property_list,
@@ -71,23 +73,42 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
+        generations = (LISTINGS,)
+        if {"check_in", "check_out"} & set(request.query_params):
+            generations += (AVAILABILITY,)
+        return Response(self._cached(generations, self._list_data))
+
+    def _list_data(self) -> dict:
         queryset = self.filter_queryset(self.get_queryset())
         # Paging and ordering do not change the total: the unfiltered list uses the cached one.
-        if set(request.query_params) <= {*PAGING_PARAMS, "ordering"}:
+        if set(self.request.query_params) <= {*PAGING_PARAMS, "ordering"}:
             self.paginator.known_count = property_listed_count()
         # One query for the page: a deferred join returning plain rows (property_page_rows).
         self.paginator.page_loader = property_page_rows
         rows = self.paginate_queryset(queryset)
-        return self.get_paginated_response([property_row_representation(row) for row in rows])
+        return self.get_paginated_response([property_row_representation(row) for row in rows]).data
 
     def retrieve(self, request, *args, **kwargs):
+        return Response(self._cached((LISTINGS,), self._detail_data))
+
+    def _detail_data(self) -> dict:
         # The same plain row as the list. No object permission to check: IsOwnerOrReadOnly
         # lets every safe method through.
-        queryset = self.filter_queryset(self.get_queryset()).filter(pk=kwargs["pk"])
+        queryset = self.filter_queryset(self.get_queryset()).filter(pk=self.kwargs["pk"])
         row = property_rows(queryset).first()
         if row is None:
             raise Http404
-        return Response(property_row_representation(row))
+        return property_row_representation(row)
+
+    def _cached(self, generations: tuple[str, ...], compute) -> dict:
+        # Everyone sees the same public data; authentication, permissions and throttling have
+        # already run. The absolute URL keys it (the envelope's links carry the host), and UTC
+        # today too: which check-in dates are valid changes at midnight.
+        return response_cache_get_or_compute(
+            generations=generations,
+            key=f"{utc_today().isoformat()} {self.request.build_absolute_uri()}",
+            compute=compute,
+        )
 
     def perform_create(self, serializer):
         serializer.instance = property_create(owner=self.request.user, **serializer.validated_data)

@@ -1,10 +1,12 @@
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from bookings.selectors import booking_upcoming_exists
+from core.api.response_cache import LISTINGS, response_cache_forget
 from core.exceptions import PropertyHasUpcomingBookings
 from properties.models import Property
 from properties.selectors import property_listed_count_forget
@@ -30,6 +32,7 @@ def property_create(
             availability=availability,
         )
         transaction.on_commit(property_listed_count_forget)
+        transaction.on_commit(partial(response_cache_forget, LISTINGS))
     return listing
 
 
@@ -45,6 +48,7 @@ def property_update(*, listing: Property, **changes) -> Property:
     for field, value in changes.items():
         setattr(listing, field, value)
     listing.save(update_fields=[*changes, "updated_at"])
+    transaction.on_commit(partial(response_cache_forget, LISTINGS))
     return listing
 
 
@@ -59,3 +63,4 @@ def property_delete(*, listing: Property) -> None:
         listing.deleted_at = timezone.now()
         listing.save(update_fields=["deleted_at", "updated_at"])
         transaction.on_commit(property_listed_count_forget)
+        transaction.on_commit(partial(response_cache_forget, LISTINGS))

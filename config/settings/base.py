@@ -169,6 +169,10 @@ else:
 # Backstop for writes that skip the property services (bulk scripts): the cached unfiltered
 # count is recomputed at least this often. Service writes forget it at once.
 PROPERTY_COUNT_CACHE_SECONDS = env_int("PROPERTY_COUNT_CACHE_SECONDS", default=30)
+# Public property lists and details are served from the shared cache for up to this long, and
+# forgotten the moment a write that changes them commits (core/api/response_cache.py). Only with
+# Redis: a database-table cache would cost what it saves, and memory caches are per process.
+RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", default=60 if REDIS_URL else 0)
 
 # --- Bookings --------------------------------------------------------------------------------
 # How long an Idempotency-Key on POST /api/bookings/ replays its first response.

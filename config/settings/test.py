@@ -21,3 +21,7 @@ else:
         "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "d"},
         "shared": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "s"},
     }
+
+# Query-count and behaviour tests expect every read to reach the database; the response cache's
+# own tests switch it on (properties/tests/test_response_cache.py).
+RESPONSE_CACHE_SECONDS = 0

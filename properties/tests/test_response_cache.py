@@ -1,0 +1,320 @@
+"""The public property list and detail, served from the shared cache (RESPONSE_CACHE_SECONDS):
+every write that changes what they show is visible to the very next read, the writer's own
+included. Writes run inside django_capture_on_commit_callbacks(execute=True): the test's
+transaction never commits, and the cache is forgotten on commit."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import caches
+from django.http import Http404
+
+from conftest import client_for
+from core.api.response_cache import (
+    LISTINGS,
+    response_cache_forget,
+    response_cache_get_or_compute,
+)
+from core.stays import utc_today
+from properties.tests.factories import PropertyFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/properties/"
+
+
+@pytest.fixture(autouse=True)
+def _response_cache_on(settings):
+    settings.RESPONSE_CACHE_SECONDS = 60
+
+
+def detail(listing) -> str:
+    return f"/api/properties/{listing.pk}/"
+
+
+def warm(client, *paths) -> None:
+    # The first read of a generation starts it and is not stored; the second is stored.
+    for _ in range(2):
+        for path in paths:
+            assert client.get(path).status_code == 200
+
+
+def stay_query(days_ahead: int = 10, nights: int = 3) -> str:
+    check_in = utc_today() + timedelta(days=days_ahead)
+    return f"check_in={check_in}&check_out={check_in + timedelta(days=nights)}"
+
+
+def titles(response) -> list[str]:
+    return [row["title"] for row in response.json()["results"]]
+
+
+# --- hits -------------------------------------------------------------------------------------
+
+
+def test_a_repeated_anonymous_read_runs_no_query(api_client, django_assert_num_queries):
+    listing = PropertyFactory(title="Cached Loft")
+    warm(api_client, LIST, detail(listing))
+
+    with django_assert_num_queries(0):
+        listed = api_client.get(LIST)
+        shown = api_client.get(detail(listing))
+
+    assert listed.status_code == 200
+    assert shown.status_code == 200
+    assert titles(listed) == ["Cached Loft"]
+    assert listed.json()["count"] == 1
+    assert shown.json()["title"] == "Cached Loft"
+
+
+def test_a_signed_in_read_only_authenticates(user, django_assert_num_queries):
+    listing = PropertyFactory()
+    client = client_for(user)
+    warm(client, LIST, detail(listing))
+
+    # The token is still checked (user and logout denylist in one query), the rest is cached.
+    with django_assert_num_queries(1):
+        response = client.get(LIST)
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
+def test_a_cached_read_still_refuses_a_bad_token(api_client):
+    listing = PropertyFactory()
+    warm(api_client, detail(listing))
+    api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+
+    response = api_client.get(detail(listing))
+
+    assert response.status_code == 401
+
+
+def test_each_host_gets_its_own_links(api_client):
+    PropertyFactory.create_batch(2)
+    warm(api_client, f"{LIST}?page_size=1")
+
+    here = api_client.get(f"{LIST}?page_size=1", HTTP_HOST="localhost")
+    there = api_client.get(f"{LIST}?page_size=1")
+
+    assert here.json()["next"] == "http://localhost/api/properties/?page=2&page_size=1"
+    assert there.json()["next"] == "http://testserver/api/properties/?page=2&page_size=1"
+
+
+# --- every write is seen by the next read ------------------------------------------------------
+
+
+def test_a_new_property_is_listed_at_once(
+    api_client, auth_client, django_capture_on_commit_callbacks
+):
+    PropertyFactory(title="Old")
+    warm(api_client, LIST)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        created = auth_client.post(
+            LIST, {"title": "New", "price_per_night": 80, "location": "Lagos, Nigeria"}
+        )
+    response = api_client.get(LIST)
+
+    assert created.status_code == 201
+    assert titles(response) == ["New", "Old"]
+    assert response.json()["count"] == 2
+
+
+def test_an_edit_shows_in_the_list_and_detail_at_once(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    listing = PropertyFactory(owner=user, title="Before", price_per_night=50)
+    warm(api_client, LIST, detail(listing))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        edited = client_for(user).patch(
+            detail(listing), {"title": "After", "price_per_night": 65.5}
+        )
+    shown = api_client.get(detail(listing)).json()
+
+    assert edited.status_code == 200
+    assert titles(api_client.get(LIST)) == ["After"]
+    assert (shown["title"], shown["price_per_night"]) == ("After", 65.5)
+
+
+def test_a_deleted_property_disappears_at_once(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    listing = PropertyFactory(owner=user)
+    warm(api_client, LIST, detail(listing))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        deleted = client_for(user).delete(detail(listing))
+
+    assert deleted.status_code == 204
+    assert api_client.get(detail(listing)).status_code == 404
+    assert api_client.get(LIST).json() == {
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
+    }
+
+
+def test_a_renamed_owner_shows_at_once(api_client, user, django_capture_on_commit_callbacks):
+    listing = PropertyFactory(owner=user)
+    warm(api_client, LIST, detail(listing))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        renamed = client_for(user).patch("/api/profile/", {"username": "renamed_host"})
+
+    assert renamed.status_code == 200
+    assert api_client.get(LIST).json()["results"][0]["owner"] == "renamed_host"
+    assert api_client.get(detail(listing)).json()["owner"] == "renamed_host"
+
+
+def test_an_admin_edit_shows_at_once(admin_client, api_client, django_capture_on_commit_callbacks):
+    listing = PropertyFactory(title="Before")
+    warm(api_client, detail(listing))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            f"/admin/properties/property/{listing.pk}/change/",
+            {
+                "owner": listing.owner_id,
+                "title": "Edited by staff",
+                "description": "",
+                "price_per_night": "50.00",
+                "location": listing.location,
+                "availability": "on",
+            },
+        )
+
+    assert response.status_code == 302
+    assert api_client.get(detail(listing)).json()["title"] == "Edited by staff"
+
+
+def test_a_booking_and_its_cancellation_show_in_the_search_at_once(
+    api_client, user, django_capture_on_commit_callbacks
+):
+    listing = PropertyFactory(title="Sought")
+    search = f"{LIST}?{stay_query()}"
+    warm(api_client, search)
+    guest = client_for(user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = guest.post(
+            "/api/bookings/",
+            {
+                "property_id": listing.pk,
+                "check_in": str(utc_today() + timedelta(days=11)),
+                "check_out": str(utc_today() + timedelta(days=12)),
+            },
+        )
+    after_booking = titles(api_client.get(search))
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = guest.delete(f"/api/bookings/{booked.json()['id']}/")
+    after_cancelling = titles(api_client.get(search))
+
+    assert (booked.status_code, cancelled.status_code) == (201, 204)
+    assert after_booking == []
+    assert after_cancelling == ["Sought"]
+
+
+def test_a_booking_leaves_reads_without_dates_cached(
+    api_client, user, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    listing = PropertyFactory()
+    warm(api_client, LIST, detail(listing))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booked = client_for(user).post(
+            "/api/bookings/",
+            {
+                "property_id": listing.pk,
+                "check_in": str(utc_today() + timedelta(days=3)),
+                "check_out": str(utc_today() + timedelta(days=5)),
+            },
+        )
+    with django_assert_num_queries(0):
+        listed = api_client.get(LIST)
+        shown = api_client.get(detail(listing))
+
+    assert booked.status_code == 201
+    assert (listed.status_code, shown.status_code) == (200, 200)
+
+
+def test_a_search_cached_yesterday_is_not_served_today(api_client):
+    PropertyFactory()
+    with time_machine.travel(datetime(2031, 3, 1, 23, 59, 50, tzinfo=UTC), tick=False):
+        search = f"{LIST}?check_in=2031-03-01&check_out=2031-03-03"
+        warm(api_client, search)
+    with time_machine.travel(datetime(2031, 3, 2, 0, 0, 10, tzinfo=UTC), tick=False):
+        response = api_client.get(search)
+
+    assert response.status_code == 400
+    assert "check_in" in response.json()["errors"]
+
+
+# --- the mechanism ----------------------------------------------------------------------------
+
+
+def compute_counting(values: list):
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return values[len(calls) - 1]
+
+    return compute, calls
+
+
+def test_a_read_that_overlaps_a_write_is_filed_where_nobody_looks():
+    key = "http://testserver/api/properties/"
+    response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=lambda: "v0")
+
+    def read_then_concurrent_write():
+        value = "stale"  # what the database said before the write committed...
+        response_cache_forget(LISTINGS)  # ...then the write commits
+        return value
+
+    stored = response_cache_get_or_compute(
+        generations=(LISTINGS,), key=key, compute=read_then_concurrent_write
+    )
+    after = response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=lambda: "new")
+
+    assert (stored, after) == ("stale", "new")
+
+
+def test_an_evicted_generation_never_brings_old_entries_back():
+    key = "k"
+    compute, calls = compute_counting(["v1", "v1", "v2", "v3"])
+    for _ in range(3):
+        response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=compute)
+    caches["shared"].delete("response-cache:generation:listings")  # evicted, or Redis restarted
+
+    first_after = response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=compute)
+    second_after = response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=compute)
+
+    # Before: start the generation (v1, not stored), store v1, hit. After: start afresh, store.
+    assert (len(calls), first_after, second_after) == (4, "v2", "v3")
+
+
+def test_errors_are_not_cached():
+    def missing():
+        raise Http404
+
+    for _ in range(3):
+        with pytest.raises(Http404):
+            response_cache_get_or_compute(generations=(LISTINGS,), key="k", compute=missing)
+    found = response_cache_get_or_compute(generations=(LISTINGS,), key="k", compute=lambda: "v")
+
+    assert found == "v"
+
+
+def test_without_the_setting_nothing_is_cached(settings):
+    settings.RESPONSE_CACHE_SECONDS = 0
+    compute, calls = compute_counting(["a", "b", "c"])
+
+    answers = [
+        response_cache_get_or_compute(generations=(LISTINGS,), key="k", compute=compute)
+        for _ in range(3)
+    ]
+
+    assert (answers, len(calls)) == (["a", "b", "c"], 3)

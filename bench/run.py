@@ -1,7 +1,8 @@
 """The benchmark driver behind `make bench` and `make bench-quick`.
 
 It creates a fresh PostgreSQL database, migrates and seeds it with seed_demo, starts the
-production server (gunicorn with gunicorn.conf.py, DEBUG off, throttling off), logs in a pool of
+production server (gunicorn with gunicorn.conf.py, DEBUG off, throttling off, Redis as the
+shared cache under a key prefix of its own unless --no-redis), logs in a pool of
 demo users for the authenticated scenarios, runs every scenario with wrk (bench/scenarios.lua)
 after a warm-up, checks the booking storm's outcome in the database, and writes the raw results
 to bench/results/ and, for full runs, the table in docs/benchmarks.md. Whatever happens, it
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
@@ -348,6 +350,7 @@ def run_wrk(
     db: Database,
     scenario: Scenario,
     *,
+    cache_pids: list[int],
     data: dict,
     seconds: int,
     sequence_base: int,
@@ -381,6 +384,7 @@ def run_wrk(
     # the start count from then, those opened during the run from their start. A connection
     # recycled during the run loses its last seconds: the db column is a slight undercount.
     db_before = processes_cpu(db.backend_pids())
+    cache_before = processes_cpu_seconds(cache_pids)
     cpu_before = process_tree_cpu_seconds(server.pid)
     busy_before = machine_busy_seconds()
     load_before = loadavg()
@@ -396,6 +400,9 @@ def run_wrk(
     server_cpu = process_tree_cpu_seconds(server.pid) - cpu_before
     db_after = processes_cpu([*db_before, *db.backend_pids()])
     db_cpu = sum(seconds - db_before.get(pid, 0.0) for pid, seconds in db_after.items())
+    # Redis serves every client on the host from one process: its CPU during the run is ours
+    # unless someone else used it at the same time (then it is an overcount).
+    cache_cpu = processes_cpu_seconds(cache_pids) - cache_before
     wrk_cpu = usage.ru_utime + usage.ru_stime
     result = json.loads(out.read_text())
     seconds_measured = result["duration_us"] / 1e6
@@ -409,13 +416,17 @@ def run_wrk(
             "requests_per_second": round(result["requests"] / seconds_measured, 1),
             "server_cpu_seconds": round(server_cpu, 2),
             "db_cpu_seconds": round(db_cpu, 2),
+            "cache_cpu_seconds": round(cache_cpu, 2),
             "wrk_cpu_seconds": round(wrk_cpu, 2),
             # Everything else the machine did meanwhile: other people's work, the kernel.
-            "other_cpu_seconds": round(max(0.0, busy - server_cpu - db_cpu - wrk_cpu), 2),
+            "other_cpu_seconds": round(
+                max(0.0, busy - server_cpu - db_cpu - cache_cpu - wrk_cpu), 2
+            ),
             # What one request costs, whatever else competed for the cores: the steadiest
             # before/after measure on a shared machine.
             "app_cpu_ms_per_request": round(1000 * server_cpu / max(1, result["requests"]), 2),
             "db_cpu_ms_per_request": round(1000 * db_cpu / max(1, result["requests"]), 2),
+            "cache_cpu_ms_per_request": round(1000 * cache_cpu / max(1, result["requests"]), 2),
             "load_before": load_before,
             "load_after": loadavg(),
         }
@@ -505,7 +516,7 @@ def non_2xx(statuses: dict) -> str:
 def markdown_table(report: dict) -> str:
     lines = [
         "| scenario | conns | req/s | p50 ms | p95 ms | p99 ms | socket errors | non-2xx |"
-        " CPU ms/req: app / db | CPU s: app / db / wrk / other | load before |",
+        " CPU ms/req: app / db / cache | CPU s: app / db / cache / wrk / other | load before |",
         "|---|---:|---:|---:|---:|---:|---:|---|---|---|---|",
     ]
     for row in report["scenarios"]:
@@ -515,9 +526,11 @@ def markdown_table(report: dict) -> str:
             f"| {row['title']} | {row['connections']} | {row['requests_per_second']:,.0f} | "
             f"{ms(latency['p50'])} | {ms(latency['p95'])} | {ms(latency['p99'])} | "
             f"{socket_errors} | {non_2xx(row['statuses'])} | "
-            f"{row['app_cpu_ms_per_request']} / {row['db_cpu_ms_per_request']} | "
-            f"{row['server_cpu_seconds']} / "
-            f"{row['db_cpu_seconds']} / {row['wrk_cpu_seconds']} / {row['other_cpu_seconds']} | "
+            f"{row['app_cpu_ms_per_request']} / {row['db_cpu_ms_per_request']} / "
+            f"{row.get('cache_cpu_ms_per_request', 0)} | "
+            f"{row['server_cpu_seconds']} / {row['db_cpu_seconds']} / "
+            f"{row.get('cache_cpu_seconds', 0)} / {row['wrk_cpu_seconds']} / "
+            f"{row['other_cpu_seconds']} | "
             f"{' '.join(map(str, row['load_before']))} |"
         )
     return "\n".join(lines)
@@ -556,7 +569,8 @@ def markdown_report(report: dict) -> str:
             f"PostgreSQL {version_info['postgresql']}, {machine_info['wrk']}.",
             f"- Server: gunicorn, WEB_CONCURRENCY={settings['workers']}, "
             f"GUNICORN_THREADS={settings['threads']}, DEBUG=false, THROTTLING_ENABLED=false, "
-            f"CONN_MAX_AGE={settings['conn_max_age']}.",
+            f"CONN_MAX_AGE={settings['conn_max_age']}, "
+            f"{settings.get('cache', 'no shared cache (REDIS_URL unset)')}.",
             "- wrk runs on the same 2 cores as gunicorn and PostgreSQL: every number includes "
             "the generator's own CPU. The CPU column splits the CPU seconds spent during each "
             "measured run between gunicorn (app), this database's PostgreSQL backends (db), "
@@ -574,6 +588,21 @@ def write_doc(report: dict) -> None:
         text += f"\n{DOC_BEGIN}\n{DOC_END}\n"
     start, end = text.index(DOC_BEGIN), text.index(DOC_END) + len(DOC_END)
     DOC.write_text(text[:start] + block + text[end:])
+
+
+def redis_pid(url: str) -> int:
+    """The Redis server's process id, for its CPU time; it must run on this host."""
+    try:
+        return int(redis.Redis.from_url(url).info("server")["process_id"])
+    except redis.RedisError as exc:
+        raise SystemExit(f"Redis at {url} is unreachable ({exc}); or run with --no-redis.") from exc
+
+
+def redis_forget_prefix(url: str, prefix: str) -> None:
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    for start in range(0, len(keys), 1000):
+        client.delete(*keys[start : start + 1000])
 
 
 def free_port(preferred: int) -> int:
@@ -614,6 +643,14 @@ def parse_args(argv=None):
     parser.add_argument("--threads", default=os.environ.get("GUNICORN_THREADS", ""))
     parser.add_argument("--label", default="", help="suffix of the results file name")
     parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0"),
+        help="the server's REDIS_URL (shared cache, throttle counters, response cache)",
+    )
+    parser.add_argument(
+        "--no-redis", action="store_true", help="run without REDIS_URL (no response cache)"
+    )
+    parser.add_argument(
         "--no-doc", action="store_true", help="do not rewrite docs/benchmarks.md (full runs do)"
     )
     return parser.parse_args(argv)
@@ -652,6 +689,18 @@ def main(argv=None) -> int:
         # would falsify the per-request CPU split, and its restart would be measured too.
         "GUNICORN_MAX_REQUESTS": "0",
     }
+    cache_pids: list[int] = []
+    cache_setting = "no shared cache (REDIS_URL unset)"
+    if not args.no_redis:
+        # As deployed with several workers or instances (docs/deployment.md): Redis is the
+        # shared cache, under a prefix of this run's own, deleted at the end.
+        env["REDIS_URL"] = args.redis_url
+        env["CACHE_KEY_PREFIX"] = f"bench-{run_id}"
+        cache_pids = [redis_pid(args.redis_url)]
+        cache_setting = (
+            f"REDIS_URL set (RESPONSE_CACHE_SECONDS="
+            f"{env.get('RESPONSE_CACHE_SECONDS', '60 (default)')})"
+        )
     if args.workers:
         env["WEB_CONCURRENCY"] = args.workers
     if args.threads:
@@ -699,6 +748,7 @@ def main(argv=None) -> int:
             "workers": workers,
             "threads": env.get("GUNICORN_THREADS") or "gunicorn.conf.py default",
             "conn_max_age": env.get("CONN_MAX_AGE", "60 (default)"),
+            "cache": cache_setting,
             "database": db.name,
         }
         check_horizon(data, scenarios, warmup=bool(warmup))
@@ -712,6 +762,7 @@ def main(argv=None) -> int:
                     server,
                     db,
                     scenario,
+                    cache_pids=cache_pids,
                     data=data,
                     seconds=seconds,
                     sequence_base=sequence_base,
@@ -732,6 +783,8 @@ def main(argv=None) -> int:
     finally:
         server.stop()
         db.close()
+        if not args.no_redis:
+            redis_forget_prefix(args.redis_url, env["CACHE_KEY_PREFIX"])
         shutil.rmtree(work, ignore_errors=True)
     report["load_end"] = loadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)

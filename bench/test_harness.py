@@ -22,6 +22,8 @@ def _row(name, statuses, **overrides):
         "db_cpu_ms_per_request": 0.25,
         "server_cpu_seconds": 10.0,
         "db_cpu_seconds": 2.0,
+        "cache_cpu_ms_per_request": 0.1,
+        "cache_cpu_seconds": 0.4,
         "wrk_cpu_seconds": 0.5,
         "other_cpu_seconds": 1.0,
         "load_before": [0.5, 0.25, 0.1],
@@ -62,8 +64,8 @@ def test_table_row_shows_rates_percentiles_errors_and_cpu():
     table = run.markdown_table({"scenarios": [_row("booking_storm", {"201": 1, "409": 99})]})
 
     assert table.splitlines()[2] == (
-        "| booking storm | 32 | 1,234 | 1.5 | 9.0 | 12.3 | 3 | 409: 99 | 1.5 / 0.25 | "
-        "10.0 / 2.0 / 0.5 / 1.0 | 0.5 0.25 0.1 |"
+        "| booking storm | 32 | 1,234 | 1.5 | 9.0 | 12.3 | 3 | 409: 99 | 1.5 / 0.25 / 0.1 | "
+        "10.0 / 2.0 / 0.4 / 0.5 / 1.0 | 0.5 0.25 0.1 |"
     )
 
 

@@ -1,11 +1,8 @@
-from functools import partial
-
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db import transaction
 
 from accounts.models import User
-from core.api.response_cache import LISTINGS, response_cache_forget
+from core.api.response_cache import LISTINGS, response_cache_forget_on_commit
 
 
 @admin.register(User)
@@ -27,4 +24,4 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if "username" in form.changed_data:
             # Property lists and details show the owner's username.
-            transaction.on_commit(partial(response_cache_forget, LISTINGS))
+            response_cache_forget_on_commit(LISTINGS)

@@ -4,6 +4,7 @@
 import logging
 import sys
 
+import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
@@ -56,10 +57,12 @@ def page_not_found(request, exception, template_name="404.html"):
 
 def server_error(request, template_name="500.html"):
     # Django calls this while handling the exception, so it is still the current one: a
-    # database that went away (outside a DRF view) is a 503 to retry, not a bug.
-    if _is_api(request) and isinstance(sys.exc_info()[1], OperationalError | InterfaceError):
-        log_database_unavailable(request, sys.exc_info()[1])
-        return database_unavailable()
+    # database or cache that went away (outside a DRF view) is a 503 to retry, not a bug.
+    exc = sys.exc_info()[1]
+    detail = unavailable_detail(exc)
+    if _is_api(request) and detail is not None:
+        log_unavailable(request, exc)
+        return service_unavailable(detail)
     if _is_api(request):
         return json_error("Internal server error.", status=500)
     return defaults.server_error(request)
@@ -73,17 +76,29 @@ def csrf_failure(request, reason=""):
 
 
 DATABASE_UNAVAILABLE = "The database is unavailable; try again shortly."
-DATABASE_RETRY_AFTER_SECONDS = 5
+CACHE_UNAVAILABLE = "The cache is unavailable; try again shortly."
+RETRY_AFTER_SECONDS = 5
 
 
-def log_database_unavailable(request, exc: Exception) -> None:
-    logger.error("database unavailable during %s %s: %s", request.method, request.path, exc)
+def unavailable_detail(exc: BaseException | None) -> str | None:
+    """The 503 message when `exc` means a service the API stands on cannot be reached (the
+    database, or Redis with REDIS_URL), else None. Redis is not optional once configured: it
+    holds the throttle and failed-login counters, and failing open would lift those limits."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return DATABASE_UNAVAILABLE
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return CACHE_UNAVAILABLE
+    return None
 
 
-def database_unavailable() -> JsonResponse:
-    """503 for a database that cannot be reached: the client should retry, not give up."""
-    response = json_error(DATABASE_UNAVAILABLE, status=503)
-    response["Retry-After"] = str(DATABASE_RETRY_AFTER_SECONDS)
+def log_unavailable(request, exc: BaseException) -> None:
+    logger.error("%s during %s %s: %r", unavailable_detail(exc), request.method, request.path, exc)
+
+
+def service_unavailable(detail: str) -> JsonResponse:
+    """503 for a service that cannot be reached: the client should retry, not give up."""
+    response = json_error(detail, status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
 
@@ -124,7 +139,7 @@ def health(request):
         return Response(
             {"detail": DATABASE_UNAVAILABLE, "status": "unavailable", "database": "unavailable"},
             status=503,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
     return Response({"status": "ok", "database": "ok"})
 

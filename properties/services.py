@@ -1,12 +1,11 @@
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from bookings.selectors import booking_upcoming_exists
-from core.api.response_cache import LISTINGS, response_cache_forget
+from core.api.response_cache import LISTINGS, response_cache_forget_on_commit
 from core.exceptions import PropertyHasUpcomingBookings
 from properties.models import Property
 from properties.selectors import property_listed_count_forget
@@ -31,8 +30,8 @@ def property_create(
             location=location,
             availability=availability,
         )
-        transaction.on_commit(property_listed_count_forget)
-        transaction.on_commit(partial(response_cache_forget, LISTINGS))
+        transaction.on_commit(property_listed_count_forget, robust=True)
+        response_cache_forget_on_commit(LISTINGS)
     return listing
 
 
@@ -48,7 +47,7 @@ def property_update(*, listing: Property, **changes) -> Property:
     for field, value in changes.items():
         setattr(listing, field, value)
     listing.save(update_fields=[*changes, "updated_at"])
-    transaction.on_commit(partial(response_cache_forget, LISTINGS))
+    response_cache_forget_on_commit(LISTINGS)
     return listing
 
 
@@ -62,5 +61,5 @@ def property_delete(*, listing: Property) -> None:
             raise PropertyHasUpcomingBookings()
         listing.deleted_at = timezone.now()
         listing.save(update_fields=["deleted_at", "updated_at"])
-        transaction.on_commit(property_listed_count_forget)
-        transaction.on_commit(partial(response_cache_forget, LISTINGS))
+        transaction.on_commit(property_listed_count_forget, robust=True)
+        response_cache_forget_on_commit(LISTINGS)

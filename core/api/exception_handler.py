@@ -3,7 +3,6 @@ that come from validation."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -11,11 +10,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import ApplicationError
-from core.views import (
-    DATABASE_RETRY_AFTER_SECONDS,
-    DATABASE_UNAVAILABLE,
-    log_database_unavailable,
-)
+from core.views import RETRY_AFTER_SECONDS, log_unavailable, unavailable_detail
 
 VALIDATION_DETAIL = "Invalid input."
 
@@ -40,12 +35,13 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message}, status=exc.status_code)
 
-    if isinstance(exc, OperationalError | InterfaceError):
-        log_database_unavailable(context["request"], exc)
+    unavailable = unavailable_detail(exc)
+    if unavailable is not None:
+        log_unavailable(context["request"], exc)
         return Response(
-            {"detail": DATABASE_UNAVAILABLE},
+            {"detail": unavailable},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
 
     response = drf_exception_handler(exc, context)

@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 
 # Generations. LISTINGS: every property's public fields, including its owner's username.
 # AVAILABILITY: confirmed bookings, which decide what an availability search finds.
@@ -48,6 +49,21 @@ def response_cache_forget(*generations: str) -> None:
     caches["shared"].set_many(
         {_TOKEN_KEY.format(name): secrets.token_hex(8) for name in generations}, timeout=None
     )
+
+
+def response_cache_forget_on_commit(*generations: str) -> None:
+    """response_cache_forget once the current transaction commits (at once outside one).
+
+    Robust: a committed write must never turn into an error response because the cache could
+    not be told (the client would retry a write that happened). Django logs the failure, and
+    the entries it could not forget expire within RESPONSE_CACHE_SECONDS."""
+
+    def forget_response_cache() -> None:
+        response_cache_forget(*generations)
+
+    # A named function, not functools.partial: Django logs a failed robust callback by its
+    # __qualname__, which a partial lacks (the logging itself would raise AttributeError).
+    transaction.on_commit(forget_response_cache, robust=True)
 
 
 def response_cache_get_or_compute(

@@ -2,7 +2,6 @@ import random
 import time
 from datetime import timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
@@ -10,7 +9,7 @@ from django.db import transaction
 
 from accounts.models import User
 from bookings.models import Booking
-from core.api.response_cache import AVAILABILITY, LISTINGS, response_cache_forget
+from core.api.response_cache import AVAILABILITY, LISTINGS, response_cache_forget_on_commit
 from core.stays import utc_today
 from properties.models import Property
 from properties.selectors import property_listed_count_forget
@@ -96,8 +95,8 @@ class Command(BaseCommand):
                 self._bookings(rng, listings, user_ids, bookings), batch_size=batch_size
             )
             # A running server must see the new rows at once, not after its caches expire.
-            transaction.on_commit(property_listed_count_forget)
-            transaction.on_commit(partial(response_cache_forget, LISTINGS, AVAILABILITY))
+            transaction.on_commit(property_listed_count_forget, robust=True)
+            response_cache_forget_on_commit(LISTINGS, AVAILABILITY)
 
         self.stdout.write(
             f"Created {users} users, {properties} properties and {len(made)} bookings "

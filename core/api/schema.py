@@ -19,7 +19,7 @@ ERROR_DESCRIPTIONS = {
     415: "Request body is not application/json.",
     422: "Idempotency-Key already used with a different request.",
     429: "Too many requests: wait `Retry-After` seconds.",
-    503: "The database is unreachable: retry after `Retry-After` seconds.",
+    503: "The database or the cache is unreachable: retry after `Retry-After` seconds.",
 }
 
 RETRY_AFTER = {

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import User
-from core.api.response_cache import LISTINGS, response_cache_forget_on_commit
+from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 
 
 @admin.register(User)
@@ -24,4 +24,4 @@ class UserAdmin(DjangoUserAdmin):
         super().save_model(request, obj, form, change)
         if "username" in form.changed_data:
             # Property lists and details show the owner's username.
-            response_cache_forget_on_commit(LISTINGS)
+            cache_generations_forget_on_commit(LISTINGS)

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import RevokedAccessToken, User
-from core.api.response_cache import LISTINGS, response_cache_forget_on_commit
+from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import InvalidCredentials, TokenInvalid
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -80,7 +80,7 @@ def user_update(
     _save_with_unique_identity(user)
     if renamed:
         # Property lists and details show the owner's username.
-        response_cache_forget_on_commit(LISTINGS)
+        cache_generations_forget_on_commit(LISTINGS)
     return user
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.models import Booking, IdempotencyKey
 from bookings.selectors import booking_overlap_exists
-from core.api.response_cache import AVAILABILITY, response_cache_forget_on_commit
+from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
 from core.exceptions import (
     BookingConflict,
     BookingNotCancellable,
@@ -75,7 +75,7 @@ def booking_create(*, guest: User, property_id: int, check_in: date, check_out: 
             )
             _log_after_commit("booking created", booking)
             # Availability searches cached before this commit no longer hold.
-            response_cache_forget_on_commit(AVAILABILITY)
+            cache_generations_forget_on_commit(AVAILABILITY)
     except IntegrityError as exc:
         # The exclusion constraint caught what the check above could not see (a writer that
         # skipped the lock). Anything else is a bug and surfaces.
@@ -154,5 +154,5 @@ def booking_cancel(*, guest: User, booking_id: int) -> Booking:
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at"])
         _log_after_commit("booking cancelled", booking)
-        response_cache_forget_on_commit(AVAILABILITY)
+        cache_generations_forget_on_commit(AVAILABILITY)
     return booking

@@ -470,9 +470,9 @@ def proof_throttling() -> None:
 
 # --- Shared cache: the property count -----------------------------------------------------------
 def proof_shared_count(host: Account) -> None:
-    # Every worker of both instances reads (and so caches) the total first; A's write then
-    # forgets it. With a cache per process, B's workers would go on serving their stale copies
-    # for PROPERTY_COUNT_CACHE_SECONDS.
+    # Every worker of both instances reads (and so caches) the total and the page first; A's
+    # write then replaces the generation they are filed under. With a cache per process, B's
+    # workers would go on serving their stale copies.
     def counts(port: int) -> set[int]:
         return {
             request(port, "GET", "/api/properties/?page_size=1").body["count"]
@@ -480,15 +480,20 @@ def proof_shared_count(host: Account) -> None:
         }
 
     before = counts(PORT_A) | counts(PORT_B)
-    cached = redis_keys("1:properties:listed-count")
+    generation = f"{CACHE_PREFIX}:1:generation:listings"
+    token_before = redis_client().get(generation)
     create_property(host, "Counted on A", "50.00", port=PORT_A)
-    forgotten = redis_keys("1:properties:listed-count")
+    token_after = redis_client().get(generation)
     after = counts(PORT_B)
     check(
-        len(before) == 1 and after == {before.pop() + 1} and (len(cached), forgotten) == (1, []),
-        "cache: B counts a property created on A at once (one cached total, in Redis)",
-        f"B answers {sorted(after)}; key in Redis before/after the write: {len(cached)}/"
-        f"{len(forgotten)}",
+        len(before) == 1
+        and after == {before.pop() + 1}
+        and None not in (token_before, token_after)
+        and token_before != token_after,
+        "cache: B counts a property created on A at once (the write replaced the listings "
+        "generation in Redis, hiding every cached total and response)",
+        f"B answers {sorted(after)}; generation token in Redis before/after the write: "
+        f"{token_before!r}/{token_after!r}",
     )
 
 

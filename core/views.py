@@ -86,7 +86,15 @@ def unavailable_detail(exc: BaseException | None) -> str | None:
     holds the throttle and failed-login counters, and failing open would lift those limits."""
     if isinstance(exc, OperationalError | InterfaceError):
         return DATABASE_UNAVAILABLE
-    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+    # ReadOnlyError: still talking to a primary demoted by a failover; OutOfMemoryError: a full
+    # Redis with the noeviction policy. Both pass once the operator has acted.
+    if isinstance(
+        exc,
+        redis.ConnectionError
+        | redis.TimeoutError
+        | redis.exceptions.ReadOnlyError
+        | redis.exceptions.OutOfMemoryError,
+    ):
         return CACHE_UNAVAILABLE
     return None
 

@@ -1,10 +1,8 @@
 from django.contrib import admin, messages
-from django.db import transaction
 
-from core.api.response_cache import LISTINGS, response_cache_forget_on_commit
+from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import ApplicationError
 from properties.models import Property
-from properties.selectors import property_listed_count_forget
 from properties.services import property_delete
 
 
@@ -71,8 +69,7 @@ class PropertyAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        transaction.on_commit(property_listed_count_forget, robust=True)
-        response_cache_forget_on_commit(LISTINGS)
+        cache_generations_forget_on_commit(LISTINGS)
 
     def has_delete_permission(self, request, obj=None):
         # A hard delete would break guests' bookings (PROTECT); unlisting soft-deletes and

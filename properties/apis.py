@@ -1,12 +1,14 @@
 from django.http import Http404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import permissions, viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from core.api.permissions import IsOwnerOrReadOnly
-from core.api.response_cache import AVAILABILITY, LISTINGS, response_cache_get_or_compute
 from core.api.schema import error_responses
 from core.api.urls import ID_PATTERN
+from core.cache_generations import AVAILABILITY, LISTINGS, response_cache_get_or_compute
 from core.stays import utc_today
 from properties.filters import PropertyFilter
 from properties.selectors import (
@@ -73,10 +75,8 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
-        generations = (LISTINGS,)
-        if {"check_in", "check_out"} & set(request.query_params):
-            generations += (AVAILABILITY,)
-        return Response(self._cached(generations, self._list_data))
+        self._refuse_unknown_parameters()
+        return Response(self._cached(self._list_data))
 
     def _list_data(self) -> dict:
         queryset = self.filter_queryset(self.get_queryset())
@@ -89,7 +89,8 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response([property_row_representation(row) for row in rows]).data
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self._cached((LISTINGS,), self._detail_data))
+        self._refuse_unknown_parameters()
+        return Response(self._cached(self._detail_data))
 
     def _detail_data(self) -> dict:
         # The same plain row as the list. No object permission to check: IsOwnerOrReadOnly
@@ -100,10 +101,22 @@ class PropertyViewSet(viewsets.ModelViewSet):
             raise Http404
         return property_row_representation(row)
 
-    def _cached(self, generations: tuple[str, ...], compute) -> dict:
+    def _refuse_unknown_parameters(self) -> None:
+        # A parameter nothing reads would silently do nothing, and each new spelling of it
+        # would be a new cache entry (and, on the unfiltered list, an exact COUNT).
+        known = {*PropertyFilter.base_filters, *PAGING_PARAMS, api_settings.URL_FORMAT_OVERRIDE}
+        unknown = sorted(set(self.request.query_params) - known)
+        if unknown:
+            raise ValidationError({name: ["Unknown query parameter."] for name in unknown})
+
+    def _cached(self, compute) -> dict:
         # Everyone sees the same public data; authentication, permissions and throttling have
         # already run. The absolute URL keys it (the envelope's links carry the host), and UTC
-        # today too: which check-in dates are valid changes at midnight.
+        # today too: which check-in dates are valid changes at midnight. Dates filter the
+        # detail as well as the list (a booked stay makes it a 404), so bookings concern both.
+        generations = (LISTINGS,)
+        if {"check_in", "check_out"} & set(self.request.query_params):
+            generations += (AVAILABILITY,)
         return response_cache_get_or_compute(
             generations=generations,
             key=f"{utc_today().isoformat()} {self.request.build_absolute_uri()}",

@@ -1,11 +1,11 @@
 from datetime import date
 
 from django.conf import settings
-from django.core.cache import caches
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from bookings.models import Booking
 from bookings.selectors import booking_overlap_q
+from core.cache_generations import LISTINGS, cache_generations_get_or_compute
 from properties.models import Property
 
 LISTED_COUNT_CACHE_KEY = "properties:listed-count"
@@ -71,15 +71,12 @@ def property_available_between(
 
 def property_listed_count() -> int:
     """How many properties are listed, from the shared cache: an exact COUNT(*) over 100,000
-    rows costs ~12 ms on PostgreSQL, a cache read well under one. Property services forget the
-    value when a write commits, for every process at once."""
-    return caches["shared"].get_or_set(
-        LISTED_COUNT_CACHE_KEY,
-        lambda: Property.objects.count(),
+    rows costs ~12 ms on PostgreSQL, a cache read well under one. Filed under the LISTINGS
+    generation, which every property write replaces on commit (core/cache_generations.py), for
+    every process at once."""
+    return cache_generations_get_or_compute(
+        generations=(LISTINGS,),
+        key=LISTED_COUNT_CACHE_KEY,
+        compute=lambda: Property.objects.count(),
         timeout=settings.PROPERTY_COUNT_CACHE_SECONDS,
     )
-
-
-def property_listed_count_forget() -> None:
-    """Drop the cached count; the next list request counts afresh."""
-    caches["shared"].delete(LISTED_COUNT_CACHE_KEY)

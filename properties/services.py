@@ -5,10 +5,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.selectors import booking_upcoming_exists
-from core.api.response_cache import LISTINGS, response_cache_forget_on_commit
+from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import PropertyHasUpcomingBookings
 from properties.models import Property
-from properties.selectors import property_listed_count_forget
 
 
 def property_create(
@@ -30,8 +29,7 @@ def property_create(
             location=location,
             availability=availability,
         )
-        transaction.on_commit(property_listed_count_forget, robust=True)
-        response_cache_forget_on_commit(LISTINGS)
+        cache_generations_forget_on_commit(LISTINGS)
     return listing
 
 
@@ -47,7 +45,7 @@ def property_update(*, listing: Property, **changes) -> Property:
     for field, value in changes.items():
         setattr(listing, field, value)
     listing.save(update_fields=[*changes, "updated_at"])
-    response_cache_forget_on_commit(LISTINGS)
+    cache_generations_forget_on_commit(LISTINGS)
     return listing
 
 
@@ -61,5 +59,4 @@ def property_delete(*, listing: Property) -> None:
             raise PropertyHasUpcomingBookings()
         listing.deleted_at = timezone.now()
         listing.save(update_fields=["deleted_at", "updated_at"])
-        transaction.on_commit(property_listed_count_forget, robust=True)
-        response_cache_forget_on_commit(LISTINGS)
+        cache_generations_forget_on_commit(LISTINGS)

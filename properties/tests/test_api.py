@@ -380,7 +380,8 @@ def test_unfiltered_deep_page_is_one_query_once_the_total_is_cached(
     api_client, django_assert_num_queries
 ):
     listings = PropertyFactory.create_batch(5)
-    api_client.get(LIST)
+    for _ in range(2):  # the first read starts the cache's generation, the second stores
+        api_client.get(LIST)
 
     with django_assert_num_queries(1):
         response = api_client.get(LIST, {"page": 3, "page_size": 2})
@@ -428,7 +429,8 @@ def test_unfiltered_count_is_cached_and_forgotten_on_writes(
     user, auth_client, api_client, django_assert_num_queries, django_capture_on_commit_callbacks
 ):
     PropertyFactory.create_batch(3)
-    assert api_client.get(LIST).json()["count"] == 3
+    for _ in range(2):  # the first read starts the cache's generation, the second stores
+        assert api_client.get(LIST).json()["count"] == 3
 
     with django_assert_num_queries(1):  # the page only: the total comes from the cache
         assert api_client.get(LIST, {"page_size": 2}).json()["count"] == 3

@@ -9,10 +9,9 @@ from django.db import transaction
 
 from accounts.models import User
 from bookings.models import Booking
-from core.api.response_cache import AVAILABILITY, LISTINGS, response_cache_forget_on_commit
+from core.cache_generations import AVAILABILITY, LISTINGS, cache_generations_forget_on_commit
 from core.stays import utc_today
 from properties.models import Property
-from properties.selectors import property_listed_count_forget
 
 CITIES = [
     "Nairobi, Kenya",
@@ -95,8 +94,7 @@ class Command(BaseCommand):
                 self._bookings(rng, listings, user_ids, bookings), batch_size=batch_size
             )
             # A running server must see the new rows at once, not after its caches expire.
-            transaction.on_commit(property_listed_count_forget, robust=True)
-            response_cache_forget_on_commit(LISTINGS, AVAILABILITY)
+            cache_generations_forget_on_commit(LISTINGS, AVAILABILITY)
 
         self.stdout.write(
             f"Created {users} users, {properties} properties and {len(made)} bookings "

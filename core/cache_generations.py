@@ -1,0 +1,114 @@
+"""Values cached in the shared cache under *generations*, forgotten the moment a write commits.
+
+A generation is a random token per kind of data: LISTINGS (every property's public fields,
+including its owner's username) and AVAILABILITY (confirmed bookings, which decide what an
+availability search finds). Each cached value is filed under the current tokens of the
+generations it depends on. A write that changes that data replaces the tokens when it commits,
+before its own response is sent, so the values filed under the old tokens are never read again,
+by any process: nobody reads a stale answer, the writer included. Values expire on their own
+after their timeout, which is also the backstop for writes that bypass the services.
+
+Why it is correct under concurrency: a reader takes the tokens *before* it reads the database.
+A write that commits after that moment replaces a token the reader already holds, so whatever
+the reader stores is filed where nobody will look. (A plain "delete the key on commit" is not:
+a reader that counted before the commit can store its stale count after the delete.) Tokens
+are random rather than counters, so a token evicted from the cache (or lost with a Redis
+restart) starts a fresh generation instead of going back to an old number whose values might
+still be there.
+
+Two users: the unfiltered property count (properties.selectors.property_listed_count, in the
+shared cache whatever the configuration) and public list and detail responses
+(response_cache_get_or_compute, only with Redis: RESPONSE_CACHE_SECONDS > 0).
+
+What it cannot promise: a token replacement that fails (Redis unreachable for that moment) is
+logged, and the values it should have hidden stay readable until they expire; so does a token
+write lost by an asynchronous Redis failover. docs/deployment.md ("Redis") says what follows.
+"""
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+
+LISTINGS = "listings"
+AVAILABILITY = "availability"
+
+T = TypeVar("T")
+
+_TOKEN_KEY = "generation:{}"
+_VALUE_KEY = "generation-value:{}"
+
+
+def cache_generations_forget(*generations: str) -> None:
+    """Make every value cached under these generations unreachable, for every process at once.
+    Call it once the write is visible (cache_generations_forget_on_commit)."""
+    if settings.RESPONSE_CACHE_SECONDS <= 0:
+        # Only cached responses depend on AVAILABILITY: without them, a booking need not
+        # write to the cache at all.
+        generations = tuple(name for name in generations if name != AVAILABILITY)
+    if generations:
+        caches["shared"].set_many(
+            {_TOKEN_KEY.format(name): secrets.token_hex(8) for name in generations}, timeout=None
+        )
+
+
+def cache_generations_forget_on_commit(*generations: str) -> None:
+    """cache_generations_forget once the current transaction commits (at once outside one).
+
+    Robust: a committed write must never turn into an error response because the cache could
+    not be told (the client would retry a write that happened). Django logs the failure, and
+    the values it could not hide expire within their timeout."""
+
+    def forget_cache_generations() -> None:
+        cache_generations_forget(*generations)
+
+    # A named function, not functools.partial: Django logs a failed robust callback by its
+    # __qualname__, which a partial lacks (the logging itself would raise AttributeError).
+    transaction.on_commit(forget_cache_generations, robust=True)
+
+
+def cache_generations_get_or_compute(
+    *, generations: tuple[str, ...], key: str, compute: Callable[[], T], timeout: int
+) -> T:
+    """`compute()`'s result for `key`, cached for `timeout` seconds (0: not at all) under the
+    current tokens of `generations`. Whatever compute raises propagates and is not cached;
+    neither is a None result."""
+    if timeout <= 0:
+        return compute()
+    cache = caches["shared"]
+    token_keys = [_TOKEN_KEY.format(name) for name in generations]
+    tokens = cache.get_many(token_keys)
+    missing = [token_key for token_key in token_keys if token_key not in tokens]
+    if missing:
+        # Never set, or evicted: start a new generation. This value is not cached, because a
+        # concurrent writer may replace the token between our add() and our read.
+        for token_key in missing:
+            cache.add(token_key, secrets.token_hex(8), timeout=None)
+        return compute()
+    # Hashed: the key may be a URL of any length and content; the cache wants short, plain keys.
+    material = "\n".join([*(tokens[token_key] for token_key in token_keys), key])
+    value_key = _VALUE_KEY.format(hashlib.sha256(material.encode()).hexdigest())
+    cached = cache.get(value_key)
+    if cached is not None:
+        return cached
+    result = compute()
+    cache.set(value_key, result, timeout=timeout)
+    return result
+
+
+def response_cache_get_or_compute(
+    *, generations: tuple[str, ...], key: str, compute: Callable[[], T]
+) -> T:
+    """A public response's data, cached for RESPONSE_CACHE_SECONDS (with Redis only). The key
+    carries RESPONSE_CACHE_VERSION, so a release that changes a response's shape does not read
+    the previous release's entries during a rolling deploy."""
+    return cache_generations_get_or_compute(
+        generations=generations,
+        key=f"response {settings.RESPONSE_CACHE_VERSION} {key}",
+        compute=compute,
+        timeout=settings.RESPONSE_CACHE_SECONDS,
+    )

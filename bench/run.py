@@ -71,6 +71,7 @@ SCENARIOS = [
     Scenario("list_city_price", "list filtered by city and price"),
     Scenario("availability_search", "availability search (city + dates)"),
     Scenario("detail", "detail, random id"),
+    Scenario("detail_popular", "detail, popular ids (Zipf)"),
     Scenario("register", "register"),
     Scenario("login", "login", connections=8),
     Scenario("create_property", "create property"),

@@ -62,6 +62,14 @@ local function detail()
   return wrk.format("GET", "/api/properties/" .. math.random(data.min_id, data.max_id) .. "/")
 end
 
+local function detail_popular()
+  -- Ranks drawn log-uniformly (Zipf with s = 1, continuous approximation): rank r is asked
+  -- about 1/r as often as rank 1, as a few listings draw most of the views in real traffic.
+  local span = data.max_id - data.min_id + 1
+  local rank = math.floor(span ^ math.random())
+  return wrk.format("GET", "/api/properties/" .. (data.min_id + rank - 1) .. "/")
+end
+
 local counter = 0
 
 local function next_slot()
@@ -136,6 +144,7 @@ local builders = {
   list_city_price = list_city_price,
   availability_search = availability_search,
   detail = detail,
+  detail_popular = detail_popular,
   register = register,
   login = login,
   create_property = create_property,

@@ -575,7 +575,8 @@ def markdown_report(report: dict) -> str:
             "- wrk runs on the same 2 cores as gunicorn and PostgreSQL: every number includes "
             "the generator's own CPU. The CPU column splits the CPU seconds spent during each "
             "measured run between gunicorn (app), this database's PostgreSQL backends (db), "
-            "wrk, and everything else on the host (other: other people's work, the kernel); "
+            "the Redis server (cache), wrk, and everything else on the host (other: other "
+            "people's work, the kernel); "
             f"{report['machine']['cores']} cores x the run's seconds is the ceiling.",
             DOC_END,
         ]
@@ -692,7 +693,11 @@ def main(argv=None) -> int:
     }
     cache_pids: list[int] = []
     cache_setting = "no shared cache (REDIS_URL unset)"
-    if not args.no_redis:
+    if args.no_redis:
+        # Not even one exported in the shell: the report says the server ran without Redis.
+        env.pop("REDIS_URL", None)
+        env.pop("CACHE_KEY_PREFIX", None)
+    else:
         # As deployed with several workers or instances (docs/deployment.md): Redis is the
         # shared cache, under a prefix of this run's own, deleted at the end.
         env["REDIS_URL"] = args.redis_url
@@ -785,7 +790,10 @@ def main(argv=None) -> int:
         server.stop()
         db.close()
         if not args.no_redis:
-            redis_forget_prefix(args.redis_url, env["CACHE_KEY_PREFIX"])
+            try:
+                redis_forget_prefix(args.redis_url, env["CACHE_KEY_PREFIX"])
+            except redis.RedisError as exc:  # never hide the run's own error behind this one
+                log(f"could not delete the run's Redis keys ({env['CACHE_KEY_PREFIX']}:*): {exc}")
         shutil.rmtree(work, ignore_errors=True)
     report["load_end"] = loadavg()
     RESULTS.mkdir(parents=True, exist_ok=True)

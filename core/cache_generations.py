@@ -8,9 +8,10 @@ before its own response is sent, so the values filed under the old tokens are ne
 by any process: nobody reads a stale answer, the writer included. Values expire on their own
 after their timeout, which is also the backstop for writes that bypass the services.
 
-Why it is correct under concurrency: a reader takes the tokens *before* it reads the database.
-A write that commits after that moment replaces a token the reader already holds, so whatever
-the reader stores is filed where nobody will look. (A plain "delete the key on commit" is not:
+Why it is correct under concurrency: a reader takes the tokens *before* it reads the database,
+and stores its value together with them; a value counts only while its tokens are current. A
+write that commits after that moment replaces a token the reader already holds, so whatever the
+reader stores is ignored by everyone after the write. (A plain "delete the key on commit" is not:
 a reader that counted before the commit can store its stale count after the delete.) Tokens
 are random rather than counters, so a token evicted from the cache (or lost with a Redis
 restart) starts a fresh generation instead of going back to an old number whose values might
@@ -46,9 +47,10 @@ _VALUE_KEY = "generation-value:{}"
 def cache_generations_forget(*generations: str) -> None:
     """Make every value cached under these generations unreachable, for every process at once.
     Call it once the write is visible (cache_generations_forget_on_commit)."""
-    if settings.RESPONSE_CACHE_SECONDS <= 0:
-        # Only cached responses depend on AVAILABILITY: without them, a booking need not
-        # write to the cache at all.
+    if not settings.REDIS_URL and settings.RESPONSE_CACHE_SECONDS <= 0:
+        # Only cached responses depend on AVAILABILITY, and without Redis no instance caches
+        # them: a booking need not write to the cache at all. (With Redis it always does, as
+        # another instance may run with a different RESPONSE_CACHE_SECONDS.)
         generations = tuple(name for name in generations if name != AVAILABILITY)
     cache = caches["shared"]
     # One SET each rather than set_many: Django's Redis set_many builds a pipeline, and a
@@ -76,28 +78,30 @@ def cache_generations_get_or_compute(
     *, generations: tuple[str, ...], key: str, compute: Callable[[], T], timeout: int
 ) -> T:
     """`compute()`'s result for `key`, cached for `timeout` seconds (0: not at all) under the
-    current tokens of `generations`. Whatever compute raises propagates and is not cached;
-    neither is a None result."""
+    current tokens of `generations`. Whatever compute raises propagates and is not cached.
+
+    The value is stored with the tokens it was computed under and counts only while they are
+    still current, so one round trip reads the tokens and the value together."""
     if timeout <= 0:
         return compute()
     cache = caches["shared"]
     token_keys = [_TOKEN_KEY.format(name) for name in generations]
-    tokens = cache.get_many(token_keys)
-    missing = [token_key for token_key in token_keys if token_key not in tokens]
-    if missing:
-        # Never set, or evicted: start a new generation. This value is not cached, because a
-        # concurrent writer may replace the token between our add() and our read.
-        for token_key in missing:
-            cache.add(token_key, secrets.token_hex(8), timeout=None)
-        return compute()
     # Hashed: the key may be a URL of any length and content; the cache wants short, plain keys.
-    material = "\n".join([*(tokens[token_key] for token_key in token_keys), key])
-    value_key = _VALUE_KEY.format(hashlib.sha256(material.encode()).hexdigest())
-    cached = cache.get(value_key)
-    if cached is not None:
-        return cached
+    value_key = _VALUE_KEY.format(hashlib.sha256(key.encode()).hexdigest())
+    found = cache.get_many([*token_keys, value_key])
+    if any(token_key not in found for token_key in token_keys):
+        # Never set, or evicted: start a new generation. This value is not stored, because a
+        # concurrent writer may replace the token between our add() and our read.
+        for token_key in token_keys:
+            if token_key not in found:
+                cache.add(token_key, secrets.token_hex(8), timeout=None)
+        return compute()
+    tokens = tuple(found[token_key] for token_key in token_keys)
+    stored = found.get(value_key)
+    if stored is not None and stored[0] == tokens:
+        return stored[1]
     result = compute()
-    cache.set(value_key, result, timeout=timeout)
+    cache.set(value_key, (tokens, result), timeout=timeout)
     return result
 
 

@@ -171,8 +171,9 @@ else:
 PROPERTY_COUNT_CACHE_SECONDS = env_int("PROPERTY_COUNT_CACHE_SECONDS", default=30)
 # Public property lists and details are served from the shared cache for up to this long, and
 # forgotten the moment a write that changes them commits (core/cache_generations.py). Only with
-# Redis: a database-table cache would cost what it saves, and memory caches are per process.
-RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", default=60 if REDIS_URL else 0)
+# Redis (0 without it, whatever the variable says): a database-table cache would cost what it
+# saves, and memory caches are per process.
+RESPONSE_CACHE_SECONDS = env_int("RESPONSE_CACHE_SECONDS", default=60) if REDIS_URL else 0
 # Part of every cached response's key: give each release that changes a response's shape a new
 # value, so that during a rolling deploy old and new instances do not read each other's entries.
 RESPONSE_CACHE_VERSION = env_str("RESPONSE_CACHE_VERSION", default="1")

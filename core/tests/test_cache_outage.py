@@ -2,7 +2,6 @@
 retry in the error shape, never a 500, and a write that committed is never reported as failed
 because the cache could not be told about it."""
 
-import socket
 from datetime import timedelta
 
 import pytest
@@ -19,17 +18,11 @@ from properties.tests.factories import PropertyFactory
 pytestmark = pytest.mark.django_db
 
 
-def _closed_port() -> int:
-    # A port that was just free: connecting to it is refused at once.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _dead_redis() -> dict:
     return {
         "BACKEND": "core.cache.PrefixedRedisCache",
-        "LOCATION": f"redis://127.0.0.1:{_closed_port()}/0",
+        # A socket that does not exist: refused at once, and no other process can take it.
+        "LOCATION": "unix:///nonexistent/booking-test-redis.sock",
         "KEY_PREFIX": "outage-test",
         "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
@@ -55,6 +48,21 @@ def test_reads_and_logins_are_a_503_to_retry_while_redis_is_down(api_client, use
         assert response.json() == {"detail": "The cache is unavailable; try again shortly."}
 
 
+def test_cached_reads_are_a_503_when_only_the_shared_cache_is_down(api_client):
+    # Throttle counters answer; the response cache (shared) does not, and is not skipped.
+    listing = PropertyFactory()
+
+    with override_settings(
+        CACHES={"default": MEMORY, "shared": _dead_redis()}, RESPONSE_CACHE_SECONDS=60
+    ):
+        responses = [
+            api_client.get("/api/properties/"),
+            api_client.get(f"/api/properties/{listing.pk}/"),
+        ]
+
+    assert [response.status_code for response in responses] == [503, 503]
+
+
 def test_a_booking_refused_for_the_outage_writes_nothing(user):
     listing = PropertyFactory()
     dead = _dead_redis()
@@ -75,19 +83,17 @@ def test_a_booking_refused_for_the_outage_writes_nothing(user):
     assert Booking.objects.count() == 0
 
 
-def test_writes_that_committed_succeed_even_if_the_cache_cannot_be_told(
-    user, django_capture_on_commit_callbacks, caplog
-):
-    # Throttle counters still answer, the shared cache (count, responses) does not: the
-    # forgetting after commit fails, and must not turn a done write into an error.
+@pytest.mark.django_db(transaction=True)
+def test_writes_that_committed_succeed_even_if_the_cache_cannot_be_told(user, caplog):
+    # Real commits, so the forgetting runs inside each request, as in production. Throttle
+    # counters still answer, the shared cache (count, responses) does not: the forgetting
+    # fails, and must not turn a done write into an error.
     listing = PropertyFactory()
     stay = utc_today() + timedelta(days=5)
     client = client_for(user)
 
-    with (
-        override_settings(CACHES={"default": MEMORY, "shared": _dead_redis()}),
-        override_settings(RESPONSE_CACHE_SECONDS=60),
-        django_capture_on_commit_callbacks(execute=True),
+    with override_settings(
+        CACHES={"default": MEMORY, "shared": _dead_redis()}, RESPONSE_CACHE_SECONDS=60
     ):
         created = client.post(
             "/api/properties/",

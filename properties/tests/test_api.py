@@ -399,13 +399,29 @@ def test_detail_is_one_query(api_client, django_assert_num_queries):
     assert response.json()["id"] == listing.pk
 
 
-def test_detail_still_applies_filter_parameters(api_client):
-    # Unchanged DRF behaviour: a detail URL honours the list's filters (and their validation).
+def test_detail_takes_no_filter_parameters(api_client):
+    # The list's filters are the list's: the schema never offered them on one property's URL.
     listing = PropertyFactory(location="Nairobi, Kenya")
 
-    assert api_client.get(detail(listing), {"location": "nairobi"}).status_code == 200
-    assert api_client.get(detail(listing), {"location": "lagos"}).status_code == 404
-    assert api_client.get(detail(listing), {"min_price": "cheap"}).status_code == 400
+    refused = api_client.get(detail(listing), {"location": "lagos", "page_size": 5})
+
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == {
+        "location": ["Unknown query parameter."],
+        "page_size": ["Unknown query parameter."],
+    }
+    assert api_client.get(detail(listing), {"format": "json"}).json()["id"] == listing.pk
+
+
+def test_format_json_is_not_a_filter(api_client, django_assert_num_queries):
+    PropertyFactory.create_batch(3)
+    for _ in range(2):  # the first read starts the cache's generation, the second stores
+        api_client.get(LIST)
+
+    with django_assert_num_queries(1):  # the page only: the cached total still holds
+        response = api_client.get(LIST, {"format": "json"})
+
+    assert response.json()["count"] == 3
 
 
 def test_availability_search_is_two_queries(api_client, django_assert_num_queries):

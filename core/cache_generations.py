@@ -89,14 +89,17 @@ def cache_generations_get_or_compute(
     # Hashed: the key may be a URL of any length and content; the cache wants short, plain keys.
     value_key = _VALUE_KEY.format(hashlib.sha256(key.encode()).hexdigest())
     found = cache.get_many([*token_keys, value_key])
-    if any(token_key not in found for token_key in token_keys):
-        # Never set, or evicted: start a new generation. This value is not stored, because a
-        # concurrent writer may replace the token between our add() and our read.
-        for token_key in token_keys:
-            if token_key not in found:
-                cache.add(token_key, secrets.token_hex(8), timeout=None)
-        return compute()
-    tokens = tuple(found[token_key] for token_key in token_keys)
+    tokens = []
+    for token_key in token_keys:
+        token = found.get(token_key)
+        if token is None:
+            # Never set, or evicted: start a new generation, taken before the database is read
+            # like a token found. Should another process have started one meanwhile, add()
+            # keeps theirs, and the value stored under ours simply never matches.
+            token = secrets.token_hex(8)
+            cache.add(token_key, token, timeout=None)
+        tokens.append(token)
+    tokens = tuple(tokens)
     stored = found.get(value_key)
     if stored is not None and stored[0] == tokens:
         return stored[1]

@@ -88,6 +88,7 @@ def test_doc_block_is_replaced_in_place(tmp_path, monkeypatch):
             "workers": "4",
             "threads": "1",
             "conn_max_age": "60",
+            "cache": "REDIS_URL set (RESPONSE_CACHE_SECONDS=60 (default))",
         },
         "storm_check": {
             "bookings_in_database": 1,
@@ -122,6 +123,7 @@ def test_doc_block_is_replaced_in_place(tmp_path, monkeypatch):
     assert text.count(run.DOC_BEGIN) == 1
     assert "100,000 properties" in text
     assert "**pass**" in text
+    assert "REDIS_URL set (RESPONSE_CACHE_SECONDS=60 (default))." in text
 
 
 def test_the_driver_knows_the_apis_booking_horizon():

@@ -29,6 +29,8 @@ from properties.services import property_create, property_delete, property_updat
 
 # Query parameters that never narrow the result: the unfiltered list's total holds for them.
 PAGING_PARAMS = {"page", "page_size", api_settings.URL_FORMAT_OVERRIDE}
+LIST_PARAMS = {*PropertyFilter.base_filters, *PAGING_PARAMS}
+DETAIL_PARAMS = {api_settings.URL_FORMAT_OVERRIDE}
 
 MODERN_STUDIO = {
     "title": "Modern Studio",
@@ -93,7 +95,7 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return super().filter_queryset(queryset)
 
     def list(self, request, *args, **kwargs):
-        self._refuse_unknown_parameters({*PropertyFilter.base_filters, *PAGING_PARAMS})
+        self._refuse_unknown_parameters(LIST_PARAMS)
         return Response(self._cached(self._list_data))
 
     def _list_data(self) -> dict:
@@ -107,7 +109,7 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return self.get_paginated_response([property_row_representation(row) for row in rows]).data
 
     def retrieve(self, request, *args, **kwargs):
-        self._refuse_unknown_parameters({api_settings.URL_FORMAT_OVERRIDE})
+        self._refuse_unknown_parameters(DETAIL_PARAMS)
         return Response(self._cached(self._detail_data))
 
     def _detail_data(self) -> dict:

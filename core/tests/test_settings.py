@@ -152,3 +152,26 @@ def test_pgbouncer_transaction_mode_can_turn_server_side_cursors_off():
     # (django-prometheus wraps the cursor class; it stays a client-binding cursor.)
     assert default.stdout.split() == ["False", "None", "True"], default.stderr
     assert pooled.stdout.split() == ["True", "None", "True"], pooled.stderr
+
+
+def _response_cache_seconds(**env) -> str:
+    environment = {"REDIS_URL": "", **env}
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.RESPONSE_CACHE_SECONDS)",
+        **environment,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]  # after the shell's own banner
+
+
+def test_responses_are_cached_only_with_redis():
+    # Memory caches are per process and a database table costs what it saves: without Redis
+    # the response cache stays off whatever the variable says.
+    assert _response_cache_seconds(RESPONSE_CACHE_SECONDS="60") == "0"
+    assert _response_cache_seconds(REDIS_URL="redis://127.0.0.1:6379/0") == "60"
+    assert (
+        _response_cache_seconds(REDIS_URL="redis://127.0.0.1:6379/0", RESPONSE_CACHE_SECONDS="0")
+        == "0"
+    )

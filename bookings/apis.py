@@ -24,6 +24,7 @@ from bookings.serializers import (
 from bookings.services import booking_cancel, booking_create, booking_create_idempotent
 from core.api.schema import error_responses
 from core.api.urls import ID_PATTERN
+from core.local_time import local_today
 from properties.models import Property
 
 IDEMPOTENCY_KEY_HEADER = "Idempotency-Key"
@@ -73,7 +74,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         examples=[
             OpenApiExample(
                 "A four-night stay",
-                value={"property_id": 10, "check_in": "2025-06-01", "check_out": "2025-06-05"},
+                value={
+                    "property_id": 10,
+                    "check_in": "2025-06-01",
+                    "check_out": "2025-06-05",
+                    "guests": 2,
+                },
                 request_only=True,
             ),
             OpenApiExample(
@@ -85,7 +91,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     "check_in": "2025-06-01",
                     "check_out": "2025-06-05",
                     "nights": 4,
+                    "guests": 2,
                     "total_price": 300,
+                    "currency": "USD",
                     "status": "confirmed",
                     "created_at": "2025-05-20T09:30:00Z",
                 },
@@ -124,15 +132,19 @@ class PropertyCalendarApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("from", type=str, description="ISO date; default today (UTC)."),
+            OpenApiParameter(
+                "from", type=str, description="ISO date; default today in the listing's zone."
+            ),
             OpenApiParameter("to", type=str, description="ISO date; default from + 365 days."),
         ],
         responses={200: CalendarOutputSerializer},
         auth=[],
     )
     def get(self, request, property_id):
-        listing = get_object_or_404(Property.objects.only("pk"), pk=property_id)
-        query = CalendarQuerySerializer(data=request.query_params)
+        listing = get_object_or_404(Property.objects.only("pk", "time_zone"), pk=property_id)
+        query = CalendarQuerySerializer(
+            data=request.query_params, context={"today": local_today(listing.time_zone)}
+        )
         query.is_valid(raise_exception=True)
         stays = booking_calendar(
             property_id=listing.pk,

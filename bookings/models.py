@@ -24,8 +24,11 @@ class Booking(models.Model):
     )
     check_in = models.DateField()
     check_out = models.DateField()
+    guests = models.PositiveSmallIntegerField(default=1)
     # nights x the price per night when the booking was made; later price changes don't touch it.
     total_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # The listing's currency when the booking was made (ISO 4217), kept with the amount.
+    currency = models.CharField(max_length=3, default="USD")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -41,6 +44,7 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=["confirmed", "cancelled"]), name="booking_status_known"
             ),
+            models.CheckConstraint(condition=Q(guests__gte=1), name="booking_guests_at_least_one"),
         ]
         indexes = [
             # Overlap checks and availability: confirmed stays of one property by date.

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from bookings.models import Booking
-from core.stays import utc_today
+from core.local_time import local_dates_vs_today_q
 
 
 def booking_overlap_q(*, check_in: date, check_out: date) -> Q:
@@ -24,8 +24,11 @@ def booking_overlap_exists(*, property_id: int, check_in: date, check_out: date)
 
 
 def booking_upcoming_q() -> Q:
-    """Confirmed bookings whose stay has not ended yet (check-out after today, UTC)."""
-    return Q(status=Booking.Status.CONFIRMED, check_out__gt=utc_today())
+    """Confirmed bookings whose stay has not ended yet: check-out after today in the listing's
+    own time zone."""
+    return Q(status=Booking.Status.CONFIRMED) & local_dates_vs_today_q(
+        date_field="check_out", lookup="gt", zone_field="property__time_zone"
+    )
 
 
 def booking_upcoming_exists(*, property_id: int) -> bool:

@@ -5,7 +5,8 @@ from rest_framework import serializers
 from bookings.models import Booking
 from core.api import fields
 from core.api.query import repeated_parameter_errors
-from core.stays import MAX_DAYS_AHEAD, latest_check_in, utc_today
+from core.stays import MAX_DAYS_AHEAD
+from properties.models import MAX_GUESTS
 
 MAX_DB_ID = 2**63 - 1
 MAX_CALENDAR_DAYS = 366
@@ -15,6 +16,13 @@ class BookingInputSerializer(serializers.Serializer):
     property_id = fields.IntegerField(min_value=1, max_value=MAX_DB_ID)
     check_in = fields.DateField()
     check_out = fields.DateField()
+    guests = fields.IntegerField(
+        min_value=1,
+        max_value=MAX_GUESTS,
+        required=False,
+        default=1,
+        help_text="How many people stay; at most the listing's max_guests.",
+    )
 
 
 class BookingOutputSerializer(serializers.ModelSerializer):
@@ -30,7 +38,9 @@ class BookingOutputSerializer(serializers.ModelSerializer):
             "check_in",
             "check_out",
             "nights",
+            "guests",
             "total_price",
+            "currency",
             "status",
             "created_at",
         ]
@@ -48,7 +58,8 @@ class PropertyBookingOutputSerializer(BookingOutputSerializer):
 
 
 class CalendarQuerySerializer(serializers.Serializer):
-    """`?from=&to=`: the window of a property's calendar, today + 365 days by default."""
+    """`?from=&to=`: the window of a property's calendar, its local today + 365 days by default
+    (context["today"] is the listing's date)."""
 
     def get_fields(self):
         # "from" is a Python keyword, so the fields are declared here rather than as attributes.
@@ -61,8 +72,9 @@ class CalendarQuerySerializer(serializers.Serializer):
         repeated = repeated_parameter_errors(self.initial_data, ("from", "to"))
         if repeated:
             raise serializers.ValidationError(repeated)
-        start = attrs.get("from") or utc_today()
-        if start > latest_check_in():
+        today = self.context["today"]
+        start = attrs.get("from") or today
+        if start > today + timedelta(days=MAX_DAYS_AHEAD):
             # Also keeps `start + 365 days` far from date.max (year 9999).
             raise serializers.ValidationError(
                 {"from": [f"Cannot be more than {MAX_DAYS_AHEAD} days ahead."]}

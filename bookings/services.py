@@ -20,8 +20,9 @@ from core.exceptions import (
     NotFound,
     PropertyUnavailable,
 )
+from core.local_time import local_today
 from core.request_context import request_id_var
-from core.stays import stay_errors, utc_today
+from core.stays import stay_date_errors, stay_shape_errors
 from properties.models import Property
 
 logger = logging.getLogger("booking.bookings")
@@ -45,10 +46,13 @@ def _is_exclusion_violation(exc: IntegrityError) -> bool:
     return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
 
 
-def booking_create(*, guest: User, property_id: int, check_in: date, check_out: date) -> Booking:
-    """Confirm a stay at today's price. Raises ValidationError (bad dates, unknown or own
-    property), PropertyUnavailable (host closed it) or BookingConflict (dates taken)."""
-    errors = stay_errors(check_in=check_in, check_out=check_out)
+def booking_create(
+    *, guest: User, property_id: int, check_in: date, check_out: date, guests: int = 1
+) -> Booking:
+    """Confirm a stay at today's price. Raises ValidationError (bad dates, judged in the
+    listing's own time zone; too many guests; unknown or own property), PropertyUnavailable
+    (host closed it) or BookingConflict (dates taken)."""
+    errors = stay_shape_errors(check_in=check_in, check_out=check_out)
     if errors:
         raise ValidationError(errors)
     try:
@@ -60,6 +64,11 @@ def booking_create(*, guest: User, property_id: int, check_in: date, check_out: 
                 raise ValidationError({"property_id": ["No property with this id."]})
             if listing.owner_id == guest.pk:
                 raise ValidationError({"property_id": ["You cannot book your own property."]})
+            errors = stay_date_errors(check_in=check_in, today=local_today(listing.time_zone))
+            if guests > listing.max_guests:
+                errors["guests"] = [f"This place takes at most {listing.max_guests} guests."]
+            if errors:
+                raise ValidationError(errors)
             if not listing.availability:
                 raise PropertyUnavailable()
             if booking_overlap_exists(
@@ -71,7 +80,9 @@ def booking_create(*, guest: User, property_id: int, check_in: date, check_out: 
                 guest=guest,
                 check_in=check_in,
                 check_out=check_out,
+                guests=guests,
                 total_price=listing.price_per_night * (check_out - check_in).days,
+                currency=listing.currency,
             )
             _log_after_commit("booking created", booking)
             # Availability searches cached before this commit no longer hold.
@@ -89,19 +100,30 @@ def _idempotency_window() -> timedelta:
     return timedelta(hours=settings.IDEMPOTENCY_KEY_HOURS)
 
 
-def _request_fingerprint(*, property_id: int, check_in: date, check_out: date) -> str:
-    request = {"property_id": property_id, "check_in": str(check_in), "check_out": str(check_out)}
+def _request_fingerprint(*, property_id: int, check_in: date, check_out: date, guests: int) -> str:
+    request = {
+        "property_id": property_id,
+        "check_in": str(check_in),
+        "check_out": str(check_out),
+        "guests": guests,
+    }
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
 
 
 def booking_create_idempotent(
-    *, guest: User, idempotency_key: str, property_id: int, check_in: date, check_out: date
+    *,
+    guest: User,
+    idempotency_key: str,
+    property_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int = 1,
 ) -> tuple[Booking, bool]:
     """booking_create at most once per (guest, key) within IDEMPOTENCY_KEY_HOURS: a repeat
     returns the first booking and True (replayed). Raises IdempotencyKeyReused if the key came
     with a different request, or whatever booking_create raises (the key is then not spent)."""
     fingerprint = _request_fingerprint(
-        property_id=property_id, check_in=check_in, check_out=check_out
+        property_id=property_id, check_in=check_in, check_out=check_out, guests=guests
     )
     now = timezone.now()
     with transaction.atomic():
@@ -119,7 +141,11 @@ def booking_create_idempotent(
                 raise IdempotencyKeyReused()
             return record.booking, True
         booking = booking_create(
-            guest=guest, property_id=property_id, check_in=check_in, check_out=check_out
+            guest=guest,
+            property_id=property_id,
+            check_in=check_in,
+            check_out=check_out,
+            guests=guests,
         )
         record.booking = booking
         record.request_fingerprint = fingerprint
@@ -139,14 +165,19 @@ def idempotency_keys_purge() -> int:
 def booking_cancel(*, guest: User, booking_id: int) -> Booking:
     """Cancel the guest's own booking, freeing its dates. Raises NotFound for anyone else's
     booking (its existence is not revealed) and BookingNotCancellable once it is cancelled or
-    its check-in day has come."""
+    its check-in day has come in the listing's time zone."""
     with transaction.atomic():
-        booking = Booking.objects.select_for_update().filter(pk=booking_id, guest=guest).first()
+        booking = (
+            Booking.objects.select_for_update(of=("self",))
+            .select_related("property")
+            .filter(pk=booking_id, guest=guest)
+            .first()
+        )
         if booking is None:
             raise NotFound()
         if booking.status == Booking.Status.CANCELLED:
             raise BookingNotCancellable("This booking is already cancelled.")
-        if booking.check_in <= utc_today():
+        if booking.check_in <= local_today(booking.property.time_zone):
             raise BookingNotCancellable(
                 "The check-in day has come; this booking can no longer be cancelled."
             )

@@ -1,9 +1,11 @@
 """The shape of a stay, shared by booking creation and the availability search: both must agree
-on which date ranges a guest may ask for."""
+on which date ranges a guest may ask for. "Today" is the listing's own (core.local_time)."""
 
 from datetime import date, timedelta
 
 from django.utils import timezone
+
+from core.local_time import zones_by_local_today
 
 MAX_NIGHTS = 365
 # Nobody plans a stay further ahead; prices and calendars that far out are fiction, and an
@@ -12,24 +14,42 @@ MAX_DAYS_AHEAD = 730
 
 
 def utc_today() -> date:
-    """Today's date in UTC, the service's single notion of "today"."""
+    """Today's date in UTC: for what belongs to no listing (token and key windows, tests)."""
     return timezone.now().date()
 
 
-def latest_check_in() -> date:
-    """The furthest check-in date a guest may book or search for."""
-    return utc_today() + timedelta(days=MAX_DAYS_AHEAD)
+def earliest_today() -> date:
+    """The earliest date any calendar on Earth shows now (UTC-12's)."""
+    return min(zones_by_local_today())
 
 
-def stay_errors(*, check_in: date, check_out: date) -> dict[str, list[str]]:
-    """Field errors for a stay [check_in, check_out): empty when the stay is acceptable."""
-    errors: dict[str, list[str]] = {}
-    if check_in < utc_today():
-        errors["check_in"] = ["Check-in cannot be in the past."]
-    elif check_in > latest_check_in():
-        errors["check_in"] = [f"Check-in cannot be more than {MAX_DAYS_AHEAD} days ahead."]
+def latest_today() -> date:
+    """The latest date any calendar on Earth shows now (UTC+14's)."""
+    return max(zones_by_local_today())
+
+
+def stay_shape_errors(*, check_in: date, check_out: date) -> dict[str, list[str]]:
+    """Errors of the range itself, whatever the day: check-out after check-in, not too long."""
     if check_out <= check_in:
-        errors["check_out"] = ["Check-out must be after check-in."]
-    elif (check_out - check_in).days > MAX_NIGHTS:
-        errors["check_out"] = [f"A stay cannot be longer than {MAX_NIGHTS} nights."]
-    return errors
+        return {"check_out": ["Check-out must be after check-in."]}
+    if (check_out - check_in).days > MAX_NIGHTS:
+        return {"check_out": [f"A stay cannot be longer than {MAX_NIGHTS} nights."]}
+    return {}
+
+
+def stay_date_errors(*, check_in: date, today: date) -> dict[str, list[str]]:
+    """Errors of the check-in day against `today` (the listing's local date)."""
+    if check_in < today:
+        return {"check_in": ["Check-in cannot be in the past."]}
+    if check_in > today + timedelta(days=MAX_DAYS_AHEAD):
+        return {"check_in": [f"Check-in cannot be more than {MAX_DAYS_AHEAD} days ahead."]}
+    return {}
+
+
+def stay_errors(*, check_in: date, check_out: date, today: date) -> dict[str, list[str]]:
+    """Field errors for a stay [check_in, check_out) at a listing whose date is `today`: empty
+    when the stay is acceptable."""
+    return {
+        **stay_date_errors(check_in=check_in, today=today),
+        **stay_shape_errors(check_in=check_in, check_out=check_out),
+    }

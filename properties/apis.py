@@ -16,15 +16,20 @@ from core.api.permissions import IsOwnerOrReadOnly
 from core.api.schema import error_responses
 from core.api.urls import ID_PATTERN
 from core.cache_generations import AVAILABILITY, LISTINGS, response_cache_get_or_compute
-from core.stays import utc_today
+from core.local_time import calendar_epoch
 from properties.filters import PropertyFilter
+from properties.models import Amenity
 from properties.selectors import (
+    property_detail,
     property_list,
     property_listed_count,
     property_page_rows,
-    property_rows,
 )
-from properties.serializers import PropertySerializer, property_row_representation
+from properties.serializers import (
+    AmenitySerializer,
+    PropertySerializer,
+    property_row_representation,
+)
 from properties.services import property_create, property_delete, property_update
 
 # Query parameters that never narrow the result: the unfiltered list's total holds for them.
@@ -113,13 +118,11 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return Response(self._cached(self._detail_data))
 
     def _detail_data(self) -> dict:
-        # The same plain row as the list. No object permission to check: IsOwnerOrReadOnly
-        # lets every safe method through.
-        queryset = self.get_queryset().filter(pk=self.kwargs["pk"])
-        row = property_rows(queryset).first()
-        if row is None:
+        # No object permission to check: IsOwnerOrReadOnly lets every safe method through.
+        listing = property_detail(property_id=self.kwargs["pk"])
+        if listing is None:
             raise Http404
-        return property_row_representation(row)
+        return PropertySerializer(listing).data
 
     def _refuse_unknown_parameters(self, known: set[str]) -> None:
         # A parameter nothing reads would silently do nothing, and each new spelling of it
@@ -135,15 +138,21 @@ class PropertyViewSet(viewsets.ModelViewSet):
         # are valid changes at midnight).
         query = self.request.query_params
         generations = (LISTINGS,)
+        epoch = ""
         if {"check_in", "check_out"} & set(query):
             generations += (AVAILABILITY,)
+            epoch = calendar_epoch()
         canonical = urlencode(sorted(query.lists()), doseq=True)
         origin = self.request.build_absolute_uri(self.request.path)
         return response_cache_get_or_compute(
             generations=generations,
-            key=f"{utc_today().isoformat()} {origin}?{canonical}",
+            key=f"{epoch} {origin}?{canonical}",
             compute=compute,
         )
+
+    def get_serializer(self, *args, **kwargs):
+        # The list's rows are built by property_row_representation; this is the whole listing.
+        return PropertySerializer(*args, context=self.get_serializer_context(), **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = property_create(owner=self.request.user, **serializer.validated_data)
@@ -155,3 +164,16 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         property_delete(listing=instance)
+
+
+@extend_schema_view(list=extend_schema(auth=[]), retrieve=extend_schema(auth=[]))
+class AmenityViewSet(viewsets.ReadOnlyModelViewSet):
+    """The amenity vocabulary: stable codes a listing's `amenities` and the `amenities` filter
+    use, with names for people."""
+
+    queryset = Amenity.objects.all()
+    serializer_class = AmenitySerializer
+    permission_classes = [permissions.AllowAny]
+    pagination_class = None
+    lookup_field = "code"
+    lookup_value_regex = "[a-z0-9_]{1,40}"

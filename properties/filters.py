@@ -1,8 +1,68 @@
+import re
+from decimal import Decimal
+
+from django import forms
 from django_filters import rest_framework as filters
 
 from core.api.query import BooleanFilter, DateFilter, StrictFilterForm
-from core.stays import stay_errors
-from properties.selectors import property_available_between, property_search
+from core.stays import MAX_DAYS_AHEAD, earliest_today, latest_today, stay_shape_errors
+from core.text import fold
+from properties.models import MAX_BEDS, MAX_GUESTS, MAX_ROOMS, Amenity, PropertyType, RoomType
+from properties.selectors import (
+    property_available_between,
+    property_in_bounds,
+    property_near,
+    property_search,
+    property_with_amenities,
+)
+
+MAX_RADIUS_KM = 20_000  # half the Earth's circumference: every point is nearer than that
+DEFAULT_RADIUS_KM = 25
+# Degrees as plain ASCII decimals (no exponent, NaN or other scripts' digits).
+DEGREES = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,8})?")
+
+
+def _coordinates(value: str, count: int) -> list[Decimal]:
+    parts = [part.strip() for part in value.split(",")]
+    if len(parts) != count:
+        raise forms.ValidationError(f"Give {count} comma-separated numbers.")
+    if not all(DEGREES.fullmatch(part) for part in parts):
+        raise forms.ValidationError("Give plain decimal degrees, like -1.2921.")
+    return [Decimal(part) for part in parts]
+
+
+class BoundsField(forms.CharField):
+    """`south,west,north,east` in degrees: a map's viewport."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        south, west, north, east = _coordinates(value, 4)
+        if not (-90 <= south <= north <= 90):
+            raise forms.ValidationError("Latitudes must satisfy -90 <= south <= north <= 90.")
+        if not (-180 <= west <= 180 and -180 <= east <= 180):
+            raise forms.ValidationError("Longitudes must be between -180 and 180.")
+        return (south, west, north, east)
+
+
+class PointField(forms.CharField):
+    """`latitude,longitude` in degrees."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        latitude, longitude = _coordinates(value, 2)
+        if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+            raise forms.ValidationError(
+                "Give a latitude in [-90, 90] and a longitude in [-180, 180]."
+            )
+        return (float(latitude), float(longitude))
+
+
+class ChoiceListFilter(filters.BaseInFilter, filters.ChoiceFilter):
+    """A comma-separated list of choices: rows matching any of them."""
 
 
 class PropertyFilterForm(StrictFilterForm):
@@ -13,9 +73,28 @@ class PropertyFilterForm(StrictFilterForm):
             missing = "check_out" if check_out is None else "check_in"
             self.add_error(missing, "Give both check_in and check_out, or neither.")
         elif check_in is not None and check_out is not None:
-            for field, messages in stay_errors(check_in=check_in, check_out=check_out).items():
+            # Each listing judges the day in its own zone (the search filters per listing); a
+            # day that is in the past, or beyond the window, everywhere on Earth is an error.
+            errors = stay_shape_errors(check_in=check_in, check_out=check_out)
+            if check_in < earliest_today():
+                errors["check_in"] = ["Check-in cannot be in the past."]
+            elif (check_in - latest_today()).days > MAX_DAYS_AHEAD:
+                errors["check_in"] = [f"Check-in cannot be more than {MAX_DAYS_AHEAD} days ahead."]
+            for field, messages in errors.items():
                 for message in messages:
                     self.add_error(field, message)
+        if cleaned.get("amenities"):
+            codes = sorted({code.strip() for code in cleaned["amenities"]})
+            known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
+            unknown = [code for code in codes if code not in known]
+            if unknown:
+                self.add_error("amenities", f"Unknown amenity codes: {', '.join(unknown)}.")
+            cleaned["amenities"] = codes
+        ordering = cleaned.get("ordering") or []
+        if "distance" in ordering and cleaned.get("near") is None and "ordering" not in self.errors:
+            self.add_error("ordering", "Ordering by distance needs near=latitude,longitude.")
+        if self.data.get("radius_km") and cleaned.get("near") is None and not self.errors:
+            self.add_error("radius_km", "Give near=latitude,longitude with radius_km.")
         return cleaned
 
 
@@ -42,17 +121,80 @@ class PropertyFilter(filters.FilterSet):
     search = filters.CharFilter(
         method="filter_search",
         max_length=255,
-        help_text="Substring of title, description or location.",
+        help_text="Words that must all appear in the title, description, location or city, "
+        "ignoring case and accents.",
     )
     available = BooleanFilter(
         field_name="availability",
         help_text="true or false: the host's availability flag.",
     )
+    guests = filters.NumberFilter(
+        field_name="max_guests",
+        lookup_expr="gte",
+        min_value=1,
+        max_value=MAX_GUESTS,
+        decimal_places=0,
+        help_text="Places for at least this many guests (with dates: bookable for them).",
+    )
+    room_type = ChoiceListFilter(
+        choices=RoomType.choices, help_text="Comma-separated: any of these room types."
+    )
+    property_type = ChoiceListFilter(
+        choices=PropertyType.choices, help_text="Comma-separated: any of these property types."
+    )
+    min_bedrooms = filters.NumberFilter(
+        field_name="bedrooms", lookup_expr="gte", min_value=0, max_value=MAX_ROOMS, decimal_places=0
+    )
+    min_beds = filters.NumberFilter(
+        field_name="beds", lookup_expr="gte", min_value=0, max_value=MAX_BEDS, decimal_places=0
+    )
+    min_bathrooms = filters.NumberFilter(
+        field_name="bathrooms",
+        lookup_expr="gte",
+        min_value=0,
+        max_value=MAX_ROOMS,
+        decimal_places=1,
+    )
+    amenities = filters.BaseCSVFilter(
+        method="filter_amenities",
+        help_text="Comma-separated amenity codes (GET /api/amenities/): places with all of them.",
+    )
+    pets_allowed = BooleanFilter(field_name="pets_allowed", help_text="true or false.")
+    city = filters.CharFilter(
+        method="filter_city", max_length=100, help_text="Exact city, ignoring case and accents."
+    )
+    country = filters.CharFilter(
+        method="filter_country", max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. KE."
+    )
+    bounds = filters.Filter(
+        field_class=BoundsField,
+        method="filter_bounds",
+        help_text="south,west,north,east: a map's viewport (west > east crosses the antimeridian).",
+    )
+    near = filters.Filter(
+        field_class=PointField,
+        method="filter_near",
+        help_text="latitude,longitude: places within radius_km of it, with distance_km.",
+    )
+    radius_km = filters.NumberFilter(
+        method="filter_noop",
+        min_value=Decimal("0.1"),
+        max_value=MAX_RADIUS_KM,
+        decimal_places=1,
+        help_text=f"With near; default {DEFAULT_RADIUS_KM}.",
+    )
     check_in = DateFilter(
-        method="filter_stay", help_text="With check_out: only properties free for the stay."
+        method="filter_stay",
+        help_text="With check_out (and guests): only properties a booking would succeed on.",
     )
     check_out = DateFilter(method="filter_stay", help_text="With check_in.")
-    ordering = StableOrderingFilter(fields=("price_per_night", "created_at"))
+    ordering = StableOrderingFilter(
+        fields=(
+            ("price_per_night", "price_per_night"),
+            ("created_at", "created_at"),
+            ("distance_km", "distance"),
+        )
+    )
 
     class Meta:
         form = PropertyFilterForm
@@ -61,10 +203,42 @@ class PropertyFilter(filters.FilterSet):
     def filter_search(self, queryset, name, value):
         return property_search(queryset, text=value)
 
+    def filter_amenities(self, queryset, name, value):
+        codes = sorted({code.strip() for code in value if code.strip()})
+        known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise forms.ValidationError(
+                {"amenities": [f"Unknown amenity codes: {', '.join(unknown)}."]}
+            )
+        return property_with_amenities(queryset, codes=codes)
+
+    def filter_city(self, queryset, name, value):
+        return queryset.filter(city_key=fold(value))
+
+    def filter_country(self, queryset, name, value):
+        return queryset.filter(country=value.upper())
+
+    def filter_bounds(self, queryset, name, value):
+        south, west, north, east = value
+        return property_in_bounds(queryset, south=south, west=west, north=north, east=east)
+
+    def filter_near(self, queryset, name, value):
+        radius = self.form.cleaned_data.get("radius_km") or DEFAULT_RADIUS_KM
+        return property_near(
+            queryset, latitude=value[0], longitude=value[1], radius_km=float(radius)
+        )
+
+    def filter_noop(self, queryset, name, value):
+        return queryset  # read by filter_near
+
     def filter_stay(self, queryset, name, value):
         # Both dates are validated together by the form; apply them once, on check_in.
         if name != "check_in":
             return queryset
         return property_available_between(
-            queryset, check_in=value, check_out=self.form.cleaned_data["check_out"]
+            queryset,
+            check_in=value,
+            check_out=self.form.cleaned_data["check_out"],
+            guests=int(self.form.cleaned_data.get("guests") or 1),
         )

@@ -1,17 +1,71 @@
+from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django_countries.fields import CountryField
 
 from core.models import TimeStampedModel
 
 MAX_PRICE_PER_NIGHT = Decimal("1000000")
+MAX_GUESTS = 50
+MAX_ROOMS = 50
+MAX_BEDS = 100
+# Bathrooms come in halves (a half bath has no shower): 0, 0.5, 1, ..., 50.
+BATHROOM_STEPS = [Decimal(halves) / 2 for halves in range(0, 2 * MAX_ROOMS + 1)]
+
+
+class Amenity(models.Model):
+    """One entry of the fixed amenity vocabulary: `code` is stable (clients and filters use it),
+    `name` is for people. Seeded by migration 0005; the admin may rename or add entries."""
+
+    class Category(models.TextChoices):
+        ESSENTIALS = "essentials"
+        KITCHEN = "kitchen"
+        COMFORT = "comfort"
+        FAMILY = "family"
+        OUTDOORS = "outdoors"
+        PARKING = "parking"
+        SAFETY = "safety"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    category = models.CharField(max_length=20, choices=Category.choices)
+
+    class Meta:
+        ordering = ["category", "code"]
+        verbose_name_plural = "amenities"
+
+    def __str__(self):
+        return self.name
 
 
 class ListedPropertyManager(models.Manager):
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class RoomType(models.TextChoices):
+    ENTIRE_PLACE = "entire_place"
+    PRIVATE_ROOM = "private_room"
+    SHARED_ROOM = "shared_room"
+
+
+class PropertyType(models.TextChoices):
+    APARTMENT = "apartment"
+    HOUSE = "house"
+    CABIN = "cabin"
+    VILLA = "villa"
+    COTTAGE = "cottage"
+    CONDO = "condo"
+    TOWNHOUSE = "townhouse"
+    LOFT = "loft"
+    BUNGALOW = "bungalow"
+    GUESTHOUSE = "guesthouse"
+    HOTEL_ROOM = "hotel_room"
+    BOAT = "boat"
+    OTHER = "other"
 
 
 class Property(TimeStampedModel):
@@ -28,9 +82,48 @@ class Property(TimeStampedModel):
     title = models.CharField(max_length=100)
     description = models.TextField(max_length=5000, blank=True, default="")
     price_per_night = models.DecimalField(max_digits=9, decimal_places=2)
+    # ISO 4217; every money value about this listing and its bookings is in it. No conversion.
+    currency = models.CharField(max_length=3, default="USD")
+    # The display line ("Nairobi, Kenya"); the structured address below is what search uses.
     location = models.CharField(max_length=255)
     availability = models.BooleanField(default=True)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    room_type = models.CharField(
+        max_length=20, choices=RoomType.choices, default=RoomType.ENTIRE_PLACE
+    )
+    property_type = models.CharField(
+        max_length=20, choices=PropertyType.choices, default=PropertyType.OTHER
+    )
+    max_guests = models.PositiveSmallIntegerField(default=2)
+    bedrooms = models.PositiveSmallIntegerField(default=1)
+    beds = models.PositiveSmallIntegerField(default=1)
+    bathrooms = models.DecimalField(max_digits=3, decimal_places=1, default=Decimal("1"))
+    amenities = models.ManyToManyField(Amenity, blank=True, related_name="properties")
+
+    # House rules; times are local to the listing's time zone. No check_in_until: any hour.
+    check_in_from = models.TimeField(default=time(15))
+    check_in_until = models.TimeField(null=True, blank=True)
+    check_out_until = models.TimeField(default=time(11))
+    pets_allowed = models.BooleanField(default=False)
+    smoking_allowed = models.BooleanField(default=False)
+    events_allowed = models.BooleanField(default=False)
+    house_rules = models.TextField(max_length=2000, blank=True, default="")
+
+    street = models.CharField(max_length=255, blank=True, default="")
+    city = models.CharField(max_length=100, blank=True, default="")
+    region = models.CharField(max_length=100, blank=True, default="")
+    postal_code = models.CharField(max_length=20, blank=True, default="")
+    country = CountryField(blank=True, default="")
+    latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    # IANA name: the listing's calendar ("today", check-in deadlines) is judged in it.
+    time_zone = models.CharField(max_length=64, default="UTC")
+
+    # Derived by the services, for exact case- and accent-insensitive search on both databases
+    # (core.text.fold): every word of a query must be in search_text; city matches city_key.
+    search_text = models.TextField(blank=True, default="", editable=False)
+    city_key = models.CharField(max_length=100, blank=True, default="", editable=False)
 
     objects = ListedPropertyManager()
     all_objects = models.Manager()
@@ -42,6 +135,39 @@ class Property(TimeStampedModel):
                 condition=Q(price_per_night__gt=0) & Q(price_per_night__lte=MAX_PRICE_PER_NIGHT),
                 name="property_price_positive_and_bounded",
             ),
+            models.CheckConstraint(
+                condition=Q(max_guests__gte=1, max_guests__lte=MAX_GUESTS),
+                name="property_max_guests_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(bedrooms__lte=MAX_ROOMS, beds__lte=MAX_BEDS),
+                name="property_rooms_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(bathrooms__in=BATHROOM_STEPS), name="property_bathrooms_halves"
+            ),
+            models.CheckConstraint(
+                condition=Q(room_type__in=RoomType.values), name="property_room_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(property_type__in=PropertyType.values),
+                name="property_property_type_valid",
+            ),
+            # Coordinates come in pairs, on the globe.
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="property_coordinates_pair_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__regex=r"^[A-Z]{3}$"), name="property_currency_code"
+            ),
+            models.CheckConstraint(condition=~Q(time_zone=""), name="property_time_zone_set"),
         ]
         indexes = [
             # The default order (newest first, id as tie-breaker) and the page count.
@@ -56,6 +182,25 @@ class Property(TimeStampedModel):
                 "id",
                 name="property_listed_price_idx",
                 condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                "city_key",
+                "max_guests",
+                name="property_listed_city_idx",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                "country",
+                "city_key",
+                name="property_listed_country_idx",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            # Map viewports and "near" searches first narrow by a latitude band.
+            models.Index(
+                "latitude",
+                "longitude",
+                name="property_listed_coords_idx",
+                condition=Q(deleted_at__isnull=True, latitude__isnull=False),
             ),
         ]
 

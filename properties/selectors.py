@@ -1,12 +1,55 @@
-from datetime import date
+import math
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, FloatField, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import (
+    ASin,
+    Cast,
+    Cos,
+    Least,
+    Power,
+    Radians,
+    Sin,
+    Sqrt,
+    Substr,
+)
 
 from bookings.models import Booking
 from bookings.selectors import booking_overlap_q
 from core.cache_generations import LISTINGS, cache_generations_get_or_compute
-from properties.models import Property
+from core.local_time import date_vs_local_today_q
+from core.stays import MAX_DAYS_AHEAD
+from core.text import fold
+from properties.models import Amenity, Property
+
+EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG), as great-circle distances use
+
+# What a list row (a listing card) shows: no description (up to 5,000 characters), a short
+# summary instead; the rest of the detail's fields that a card or a map needs.
+LIST_ROW_FIELDS = (
+    "id",
+    "title",
+    "price_per_night",
+    "currency",
+    "location",
+    "availability",
+    "room_type",
+    "property_type",
+    "max_guests",
+    "bedrooms",
+    "beds",
+    "bathrooms",
+    "city",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "created_at",
+    "updated_at",
+)
+SUMMARY_LENGTH = 160
 
 LISTED_COUNT_CACHE_KEY = "properties:listed-count"
 
@@ -17,23 +60,23 @@ def property_list() -> QuerySet[Property]:
     return Property.objects.select_related("owner").order_by("-created_at", "-id")
 
 
-# What a list row shows: the property's own columns and its owner's username, nothing else.
-LIST_ROW_FIELDS = (
-    "id",
-    "title",
-    "description",
-    "price_per_night",
-    "location",
-    "availability",
-    "created_at",
-    "updated_at",
-)
+def property_detail(*, property_id: int) -> Property | None:
+    """One listed property with its owner and amenities (two queries), or None."""
+    return property_list().prefetch_related("amenities").filter(pk=property_id).first()
 
 
 def property_rows(queryset: QuerySet[Property]) -> QuerySet:
-    """The properties as dicts of LIST_ROW_FIELDS plus `owner_username`: what the API shows,
-    without building model instances."""
-    return queryset.values(*LIST_ROW_FIELDS, owner_username=F("owner__username"))
+    """The properties as dicts of LIST_ROW_FIELDS plus `owner_username`, the beginning of the
+    description (`summary_source`) and `distance_km` when the queryset has it: what a list row
+    shows, without building model instances."""
+    extra = {"distance_km": F("distance_km")} if "distance_km" in queryset.query.annotations else {}
+    return queryset.values(
+        *LIST_ROW_FIELDS,
+        owner_username=F("owner__username"),
+        # One more character than a summary shows, so summary_of knows when to cut.
+        summary_source=Substr("description", 1, SUMMARY_LENGTH + 1),
+        **extra,
+    )
 
 
 def property_page_rows(page: QuerySet[Property]) -> list[dict]:
@@ -44,29 +87,100 @@ def property_page_rows(page: QuerySet[Property]) -> list[dict]:
     index when nothing else filters), the outer one reads and joins those rows only. With a
     plain OFFSET, PostgreSQL fetches and joins every skipped row: at page 4,000 that is 80,000
     heap rows and owner look-ups for 20 results."""
-    return list(
-        property_rows(
-            Property.objects.filter(pk__in=page.values("pk")).order_by(*page.query.order_by)
-        )
-    )
+    outer = Property.objects.filter(pk__in=page.values("pk"))
+    if "distance_km" in page.query.annotations:
+        outer = outer.annotate(distance_km=page.query.annotations["distance_km"])
+    return list(property_rows(outer.order_by(*page.query.order_by)))
 
 
 def property_search(queryset: QuerySet[Property], *, text: str) -> QuerySet[Property]:
-    """Properties whose title, description or location contains `text`, ignoring case."""
-    return queryset.filter(
-        Q(title__icontains=text) | Q(description__icontains=text) | Q(location__icontains=text)
+    """Properties whose title, description, location or city contain every word of `text`,
+    ignoring case and accents ("studio nairobi" finds a Nairobi studio)."""
+    for word in fold(text).split():
+        queryset = queryset.filter(search_text__contains=word)
+    return queryset
+
+
+def property_with_amenities(queryset: QuerySet[Property], *, codes: list[str]) -> QuerySet:
+    """Properties that have every amenity of `codes` (one EXISTS each)."""
+    for code in codes:
+        queryset = queryset.filter(
+            Exists(
+                Amenity.properties.through.objects.filter(
+                    property_id=OuterRef("pk"), amenity__code=code
+                )
+            )
+        )
+    return queryset
+
+
+def property_in_bounds(
+    queryset: QuerySet[Property], *, south: Decimal, west: Decimal, north: Decimal, east: Decimal
+) -> QuerySet[Property]:
+    """Properties inside a map's viewport. West greater than east means the box crosses the
+    antimeridian (e.g. Fiji: west 177, east -178): longitudes from west to 180 and from -180 to
+    east."""
+    latitudes = Q(latitude__gte=south, latitude__lte=north)
+    if west <= east:
+        return queryset.filter(latitudes, longitude__gte=west, longitude__lte=east)
+    return queryset.filter(latitudes, Q(longitude__gte=west) | Q(longitude__lte=east))
+
+
+def _haversine_km(latitude: float, longitude: float):
+    """Great-circle distance in km from a point to each row, as a database expression
+    (haversine; both databases have the functions: Django registers them on SQLite)."""
+    row_latitude = Cast("latitude", FloatField())
+    row_longitude = Cast("longitude", FloatField())
+    half_dlat = Radians(row_latitude - Value(latitude)) / 2
+    half_dlng = Radians(row_longitude - Value(longitude)) / 2
+    a = Power(Sin(half_dlat), 2) + Cos(Radians(Value(latitude))) * Cos(
+        Radians(row_latitude)
+    ) * Power(Sin(half_dlng), 2)
+    # Least(..., 1): rounding can push `a` a hair over 1 for antipodal points.
+    return Value(2 * EARTH_RADIUS_KM) * ASin(Sqrt(Least(a, Value(1.0))))
+
+
+def property_near(
+    queryset: QuerySet[Property], *, latitude: float, longitude: float, radius_km: float
+) -> QuerySet[Property]:
+    """Properties within `radius_km` of a point (great circle), annotated with `distance_km`.
+    A latitude band (and, away from the poles and the antimeridian, a longitude band) first
+    narrows the rows with the coordinates index; the exact distance decides."""
+    band = math.degrees(radius_km / EARTH_RADIUS_KM)
+    narrowed = queryset.filter(
+        latitude__gte=max(-90.0, latitude - band), latitude__lte=min(90.0, latitude + band)
+    )
+    cos_latitude = math.cos(math.radians(min(89.0, abs(latitude) + band)))
+    if abs(latitude) + band < 89 and band / cos_latitude < 179:
+        spread = band / cos_latitude
+        west, east = longitude - spread, longitude + spread
+        if west >= -180 and east <= 180:
+            narrowed = narrowed.filter(longitude__gte=west, longitude__lte=east)
+        elif west < -180:
+            narrowed = narrowed.filter(Q(longitude__gte=west + 360) | Q(longitude__lte=east))
+        else:
+            narrowed = narrowed.filter(Q(longitude__gte=west) | Q(longitude__lte=east - 360))
+    return narrowed.annotate(distance_km=_haversine_km(latitude, longitude)).filter(
+        distance_km__lte=Value(radius_km, output_field=FloatField())
     )
 
 
 def property_available_between(
-    queryset: QuerySet[Property], *, check_in: date, check_out: date
+    queryset: QuerySet[Property], *, check_in: date, check_out: date, guests: int = 1
 ) -> QuerySet[Property]:
-    """Properties open for booking with no confirmed stay overlapping [check_in, check_out):
-    exactly those a booking for these dates would succeed on (bar booking one's own)."""
+    """Properties a booking of [check_in, check_out) for `guests` would succeed on (bar
+    booking one's own): open, big enough, with no confirmed stay overlapping, and with
+    check_in neither before the listing's local today nor past its booking window."""
     taken = Booking.objects.filter(
         booking_overlap_q(check_in=check_in, check_out=check_out), property_id=OuterRef("pk")
     )
-    return queryset.filter(~Exists(taken), availability=True)
+    return queryset.filter(
+        date_vs_local_today_q(day=check_in, lookup="gte"),
+        date_vs_local_today_q(day=check_in - timedelta(days=MAX_DAYS_AHEAD), lookup="lte"),
+        ~Exists(taken),
+        availability=True,
+        max_guests__gte=guests,
+    )
 
 
 def property_listed_count() -> int:

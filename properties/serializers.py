@@ -1,13 +1,66 @@
 from decimal import Decimal
 
+from django_countries.serializer_fields import CountryField
+from iso4217 import Currency
 from rest_framework import serializers
 
 from core.api import fields
-from properties.models import MAX_PRICE_PER_NIGHT, Property
+from core.local_time import is_time_zone
+from properties.models import (
+    BATHROOM_STEPS,
+    MAX_BEDS,
+    MAX_GUESTS,
+    MAX_PRICE_PER_NIGHT,
+    MAX_ROOMS,
+    Amenity,
+    Property,
+    PropertyType,
+    RoomType,
+)
+from properties.selectors import SUMMARY_LENGTH
+
+CURRENCY_CODES = sorted(currency.code for currency in Currency)
+
+
+class AmenitySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Amenity
+        fields = ["code", "name", "category"]
+        read_only_fields = fields
+
+
+class StrictDecimalField(serializers.DecimalField):
+    """A JSON number only (coordinates, bathrooms): never a string or a boolean."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    """A string from the choices, and nothing DRF would coerce into one."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class StrictTimeField(serializers.TimeField):
+    """HH:MM or HH:MM:SS, local to the listing's time zone."""
+
+    def to_internal_value(self, value):
+        if not isinstance(value, str) or not fields.LOCAL_TIME.fullmatch(value):
+            self.fail("invalid", format="HH:MM")
+        return super().to_internal_value(value)
 
 
 class PropertySerializer(serializers.ModelSerializer):
-    """Plain CRUD shape. `owner` is the owner's username and is never taken from the body."""
+    """A listing, whole: what the detail shows and what a host sends. `owner` is the owner's
+    username and is never taken from the body. Only the seed's five fields are required; the
+    rest have defaults, and the place (city, country, coordinates, time zone) is worked out from
+    what is given (properties/services.py, `property_place_fill`)."""
 
     owner = serializers.CharField(source="owner.username", read_only=True)
     title = fields.CharField(max_length=100)
@@ -19,8 +72,74 @@ class PropertySerializer(serializers.ModelSerializer):
         max_value=MAX_PRICE_PER_NIGHT,
         error_messages={"min_value": "Must be greater than 0."},
     )
-    location = fields.CharField(max_length=255)
+    currency = StrictChoiceField(
+        choices=CURRENCY_CODES,
+        required=False,
+        help_text="ISO 4217 code of every amount about this listing; by default DEFAULT_CURRENCY.",
+    )
+    location = fields.CharField(max_length=255, help_text="The display line, e.g. a city.")
     availability = fields.BooleanField(required=False, default=True)
+
+    room_type = StrictChoiceField(choices=RoomType.choices, required=False)
+    property_type = StrictChoiceField(choices=PropertyType.choices, required=False)
+    max_guests = fields.IntegerField(min_value=1, max_value=MAX_GUESTS, required=False)
+    bedrooms = fields.IntegerField(min_value=0, max_value=MAX_ROOMS, required=False)
+    beds = fields.IntegerField(min_value=0, max_value=MAX_BEDS, required=False)
+    bathrooms = StrictDecimalField(
+        max_digits=3,
+        decimal_places=1,
+        min_value=Decimal(0),
+        max_value=Decimal(MAX_ROOMS),
+        required=False,
+        help_text="In halves: 1.5 is a full bathroom and a half bath.",
+    )
+    amenities = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Amenity.objects.all(),
+        many=True,
+        required=False,
+        help_text="Codes from GET /api/amenities/.",
+    )
+
+    check_in_from = StrictTimeField(required=False, help_text="Local time, HH:MM.")
+    check_in_until = StrictTimeField(
+        required=False, allow_null=True, help_text="Local time, HH:MM; null: any time."
+    )
+    check_out_until = StrictTimeField(required=False, help_text="Local time, HH:MM.")
+    pets_allowed = fields.BooleanField(required=False)
+    smoking_allowed = fields.BooleanField(required=False)
+    events_allowed = fields.BooleanField(required=False)
+    house_rules = fields.CharField(max_length=2000, required=False, allow_blank=True)
+
+    street = fields.CharField(max_length=255, required=False, allow_blank=True)
+    city = fields.CharField(max_length=100, required=False, allow_blank=True)
+    region = fields.CharField(max_length=100, required=False, allow_blank=True)
+    postal_code = fields.CharField(max_length=20, required=False, allow_blank=True)
+    country = CountryField(required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2.")
+    latitude = StrictDecimalField(
+        max_digits=8,
+        decimal_places=6,
+        min_value=Decimal(-90),
+        max_value=Decimal(90),
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    longitude = StrictDecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=Decimal(-180),
+        max_value=Decimal(180),
+        required=False,
+        allow_null=True,
+        coerce_to_string=False,
+    )
+    time_zone = fields.CharField(
+        max_length=64,
+        required=False,
+        help_text="IANA name (e.g. Africa/Nairobi); from the coordinates or the city if not "
+        "given. Every date rule of the listing (today, check-in days) is judged in it.",
+    )
 
     class Meta:
         model = Property
@@ -29,32 +148,103 @@ class PropertySerializer(serializers.ModelSerializer):
             "title",
             "description",
             "price_per_night",
+            "currency",
             "location",
             "availability",
             "owner",
+            "room_type",
+            "property_type",
+            "max_guests",
+            "bedrooms",
+            "beds",
+            "bathrooms",
+            "amenities",
+            "check_in_from",
+            "check_in_until",
+            "check_out_until",
+            "pets_allowed",
+            "smoking_allowed",
+            "events_allowed",
+            "house_rules",
+            "street",
+            "city",
+            "region",
+            "postal_code",
+            "country",
+            "latitude",
+            "longitude",
+            "time_zone",
             "created_at",
             "updated_at",
         ]
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
 
+    def validate_bathrooms(self, value):
+        if value not in BATHROOM_STEPS:
+            raise serializers.ValidationError("Give bathrooms in halves (1, 1.5, 2, ...).")
+        return value
+
+    def validate_time_zone(self, value):
+        if not is_time_zone(value):
+            raise serializers.ValidationError(
+                "Give an IANA time zone name, such as Europe/Paris or America/New_York."
+            )
+        return value
+
+    def validate(self, attrs):
+        latitude = attrs.get("latitude", getattr(self.instance, "latitude", None))
+        longitude = attrs.get("longitude", getattr(self.instance, "longitude", None))
+        if (latitude is None) != (longitude is None):
+            missing = "longitude" if longitude is None else "latitude"
+            raise serializers.ValidationError({missing: ["Give latitude and longitude together."]})
+        return attrs
+
 
 # The list's hot path skips model instances and per-row serializer machinery (~1 ms per 20
-# rows): the same DRF fields format the values, so the JSON is byte for byte PropertySerializer's
-# (tests compare them).
+# rows): the same DRF fields format the values, so a row's values are byte for byte the
+# detail's (tests compare them).
 _FIELDS = PropertySerializer().fields
 _PRICE, _TIMESTAMP = _FIELDS["price_per_night"], _FIELDS["created_at"]
+_BATHROOMS, _LATITUDE, _LONGITUDE = _FIELDS["bathrooms"], _FIELDS["latitude"], _FIELDS["longitude"]
+
+
+def summary_of(description: str) -> str:
+    """The description's first SUMMARY_LENGTH characters, cut at a word, with an ellipsis."""
+    if len(description) <= SUMMARY_LENGTH:
+        return description
+    cut = description[:SUMMARY_LENGTH].rsplit(maxsplit=1)[0].rstrip(" ,.;:")
+    return f"{cut}…"
+
+
+def _optional(field, value):
+    return None if value is None else field.to_representation(value)
 
 
 def property_row_representation(row: dict) -> dict:
-    """PropertySerializer's representation of a row from property_page_rows."""
-    return {
+    """A list row, from a row of properties.selectors.property_rows."""
+    representation = {
         "id": row["id"],
         "title": row["title"],
-        "description": row["description"],
+        "summary": summary_of(row["summary_source"]),
         "price_per_night": _PRICE.to_representation(row["price_per_night"]),
+        "currency": row["currency"],
         "location": row["location"],
         "availability": row["availability"],
         "owner": row["owner_username"],
+        "room_type": row["room_type"],
+        "property_type": row["property_type"],
+        "max_guests": row["max_guests"],
+        "bedrooms": row["bedrooms"],
+        "beds": row["beds"],
+        "bathrooms": _BATHROOMS.to_representation(row["bathrooms"]),
+        "city": row["city"],
+        "country": row["country"],
+        "latitude": _optional(_LATITUDE, row["latitude"]),
+        "longitude": _optional(_LONGITUDE, row["longitude"]),
+        "time_zone": row["time_zone"],
         "created_at": _TIMESTAMP.to_representation(row["created_at"]),
         "updated_at": _TIMESTAMP.to_representation(row["updated_at"]),
     }
+    if "distance_km" in row:
+        representation["distance_km"] = round(row["distance_km"], 3)
+    return representation

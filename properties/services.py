@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,7 +8,80 @@ from accounts.models import User
 from bookings.selectors import booking_upcoming_exists
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import PropertyHasUpcomingBookings
-from properties.models import Property
+from core.text import fold
+from properties.geography import place_from_location, time_zone_at
+from properties.models import Amenity, Property
+
+# What a host may set besides the seed's five fields; all optional (the model has defaults).
+DETAIL_FIELDS = (
+    "currency",
+    "room_type",
+    "property_type",
+    "max_guests",
+    "bedrooms",
+    "beds",
+    "bathrooms",
+    "check_in_from",
+    "check_in_until",
+    "check_out_until",
+    "pets_allowed",
+    "smoking_allowed",
+    "events_allowed",
+    "house_rules",
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+)
+PLACE_FIELDS = (
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+)
+UPDATABLE_FIELDS = (
+    "title",
+    "description",
+    "price_per_night",
+    "location",
+    "availability",
+    *DETAIL_FIELDS,
+)
+
+
+def property_place_fill(*, listing: Property, time_zone_given: bool) -> None:
+    """Fill what the host left blank of the listing's place, never overriding what they gave:
+    the city, country and (city-centre) coordinates from the gazetteer when `location` names a
+    city it knows; the time zone, unless given, from the coordinates, else the gazetteer's city,
+    else LISTING_DEFAULT_TIME_ZONE. Then the folded search columns."""
+    city, country = place_from_location(listing.location)
+    if city is not None and listing.city and fold(listing.city) != fold(city.name):
+        city = None  # the host named another city: the gazetteer's guess does not apply
+    if not listing.city and city is not None:
+        listing.city = city.name
+    if not listing.country and country:
+        listing.country = country
+    if listing.latitude is None and city is not None and listing.country == city.country:
+        listing.latitude, listing.longitude = city.latitude, city.longitude
+    if not time_zone_given:
+        zone = None
+        if listing.latitude is not None:
+            zone = time_zone_at(latitude=listing.latitude, longitude=listing.longitude)
+        if zone is None and city is not None:
+            zone = city.time_zone
+        listing.time_zone = zone or settings.LISTING_DEFAULT_TIME_ZONE
+    listing.city_key = fold(listing.city)
+    listing.search_text = fold(
+        " ".join((listing.title, listing.description, listing.location, listing.city))
+    )
 
 
 def property_create(
@@ -18,34 +92,62 @@ def property_create(
     location: str,
     description: str = "",
     availability: bool = True,
+    amenities: list[Amenity] | None = None,
+    **details,
 ) -> Property:
-    """List a new property owned by `owner`."""
+    """List a new property owned by `owner`, in DEFAULT_CURRENCY unless `details` names one;
+    `details` are any of DETAIL_FIELDS."""
+    unknown = set(details) - set(DETAIL_FIELDS)
+    if unknown:
+        raise TypeError(f"property_create() got unexpected fields: {sorted(unknown)}")
+    details.setdefault("currency", settings.DEFAULT_CURRENCY)
+    listing = Property(
+        owner=owner,
+        title=title,
+        description=description,
+        price_per_night=price_per_night,
+        location=location,
+        availability=availability,
+        **details,
+    )
+    property_place_fill(listing=listing, time_zone_given="time_zone" in details)
     with transaction.atomic():
-        listing = Property.objects.create(
-            owner=owner,
-            title=title,
-            description=description,
-            price_per_night=price_per_night,
-            location=location,
-            availability=availability,
-        )
+        listing.save()
+        if amenities:
+            listing.amenities.set(amenities)
         cache_generations_forget_on_commit(LISTINGS)
     return listing
 
 
-UPDATABLE_FIELDS = ("title", "description", "price_per_night", "location", "availability")
-
-
-def property_update(*, listing: Property, **changes) -> Property:
-    """Change any of the editable fields; the owner never changes. Bookings already made keep
-    the total price they were confirmed at."""
+def property_update(
+    *, listing: Property, amenities: list[Amenity] | None = None, **changes
+) -> Property:
+    """Change any of UPDATABLE_FIELDS (and the amenity set, when given); the owner never
+    changes. New coordinates bring a new time zone unless one is given too; a new `location`
+    with no other place field re-reads the whole place from it, as on creation. Bookings
+    already made keep the price and currency they were confirmed at."""
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise TypeError(f"property_update() got unexpected fields: {sorted(unknown)}")
+    moved = any(
+        field in changes and changes[field] != getattr(listing, field)
+        for field in ("latitude", "longitude")
+    )
+    relocated = changes.get("location", listing.location) != listing.location and not (
+        set(changes) & set(PLACE_FIELDS)
+    )
     for field, value in changes.items():
         setattr(listing, field, value)
-    listing.save(update_fields=[*changes, "updated_at"])
-    cache_generations_forget_on_commit(LISTINGS)
+    if relocated:
+        listing.city, listing.country, listing.latitude, listing.longitude = "", "", None, None
+    property_place_fill(
+        listing=listing, time_zone_given="time_zone" in changes or not (moved or relocated)
+    )
+    with transaction.atomic():
+        listing.save()
+        if amenities is not None:
+            listing.amenities.set(amenities)
+        cache_generations_forget_on_commit(LISTINGS)
     return listing
 
 

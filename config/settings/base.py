@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "django_filters",
+    "django_countries",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
@@ -181,6 +182,11 @@ RESPONSE_CACHE_VERSION = env_str("RESPONSE_CACHE_VERSION", default="1")
 # --- Bookings --------------------------------------------------------------------------------
 # How long an Idempotency-Key on POST /api/bookings/ replays its first response.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", default=24)
+
+# Listings: the currency a new listing gets when its host names none (ISO 4217), and the time
+# zone of a listing whose coordinates and location say nothing the gazetteer knows.
+DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", default="USD")
+LISTING_DEFAULT_TIME_ZONE = env_str("LISTING_DEFAULT_TIME_ZONE", default="UTC")
 
 # --- Accounts and passwords ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -11,6 +11,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+LOCAL_TIME = re.compile(r"[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?")
 # Money may also come as a decimal string ("75.50"), so that clients never round-trip through a
 # float; the pattern is what the schema documents for that string.
 MONEY_STRING = re.compile(r"\d{1,7}(\.\d{1,2})?")

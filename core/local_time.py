@@ -1,0 +1,69 @@
+"""Dates belong to the listing: "today" is the date on a calendar in the listing's own IANA
+time zone, never UTC's or the server's. A listing at UTC+14 is already in tomorrow while one at
+UTC-11 is still in yesterday; at any instant the world's calendars show at most three dates."""
+
+from datetime import date
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.db.models import Q
+from django.utils import timezone
+
+
+@cache
+def time_zone_names() -> frozenset[str]:
+    """Every IANA zone this Python knows (from the system or the tzdata package)."""
+    return frozenset(available_timezones())
+
+
+def is_time_zone(name: str) -> bool:
+    return name in time_zone_names()
+
+
+def local_today(time_zone: str) -> date:
+    """Today's date in `time_zone` (an IANA name)."""
+    return timezone.now().astimezone(ZoneInfo(time_zone)).date()
+
+
+def zones_by_local_today() -> dict[date, list[str]]:
+    """Every zone, grouped by the date it shows right now (two or three groups)."""
+    now = timezone.now()
+    groups: dict[date, list[str]] = {}
+    for name in sorted(time_zone_names()):
+        groups.setdefault(now.astimezone(ZoneInfo(name)).date(), []).append(name)
+    return groups
+
+
+def date_vs_local_today_q(*, day: date, lookup: str, zone_field: str = "time_zone") -> Q:
+    """Rows whose local today, in the zone named by `zone_field`, satisfies
+    `day <lookup> local_today`, e.g. lookup="gte": the rows for which `day` is today or later.
+    Exact for every zone, as one condition on the zone column (none when every zone agrees)."""
+    compare = {
+        "gt": date.__gt__,
+        "gte": date.__ge__,
+        "lt": date.__lt__,
+        "lte": date.__le__,
+    }[lookup]
+    groups = zones_by_local_today()
+    matching = [zone for today, zones in groups.items() if compare(day, today) for zone in zones]
+    if len(matching) == len(time_zone_names()):
+        return Q()
+    return Q(**{f"{zone_field}__in": matching})
+
+
+def local_dates_vs_today_q(*, date_field: str, lookup: str, zone_field: str) -> Q:
+    """Rows whose `date_field` satisfies `date_field <lookup> local today` in the zone named by
+    `zone_field` (a row's own date against its listing's calendar), e.g. lookup="gt": dates
+    after the row's local today. One branch per date the world's calendars show now."""
+    condition = Q(pk__in=[])
+    for today, zones in zones_by_local_today().items():
+        condition |= Q(**{f"{zone_field}__in": zones, f"{date_field}__{lookup}": today})
+    return condition
+
+
+def calendar_epoch() -> str:
+    """Changes exactly when some zone's date may have: every zone's midnight falls on a quarter
+    hour of UTC, so the UTC time cut to the quarter hour. For cache keys of date-dependent
+    answers."""
+    now = timezone.now()
+    return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0).isoformat()

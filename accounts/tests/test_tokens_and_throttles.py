@@ -19,7 +19,7 @@ def login(client, name, password=PASSWORD):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_pair():
-    user = UserFactory()
+    user = UserFactory.create()
     refresh = login(APIClient(), user.username).json()["refresh"]
 
     statuses = run_simultaneously(
@@ -33,7 +33,7 @@ def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_pair():
 
 @pytest.mark.django_db
 def test_refresh_after_a_password_change_is_refused(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
     refresh = login(api_client, user.username).json()["refresh"]
     user.set_password("a-brand-new-password-1")
     user.save()
@@ -50,7 +50,7 @@ def test_refresh_after_a_password_change_is_refused(api_client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("fate", ["deleted", "deactivated"])
 def test_refresh_for_a_deleted_or_deactivated_account_is_refused(api_client, fate):
-    user = UserFactory()
+    user = UserFactory.create()
     refresh = login(api_client, user.username).json()["refresh"]
     if fate == "deleted":
         user.delete()
@@ -79,7 +79,7 @@ def low_login_rates(monkeypatch):
 
 @pytest.mark.django_db
 def test_username_and_email_share_one_failed_login_counter(api_client, low_login_rates):
-    user = UserFactory(username="alice", email="alice@example.com")
+    user = UserFactory.create(username="alice", email="alice@example.com")
 
     statuses = [
         login(api_client, name, "wrong-password").status_code
@@ -95,7 +95,7 @@ def test_username_and_email_share_one_failed_login_counter(api_client, low_login
 # long s, dotless i, dotted capital I: PostgreSQL's UPPER() folds each to plain ASCII.
 @pytest.mark.parametrize("spelling", ["ali\u017fe", "al\u0131se", "AL\u0130SE"])
 def test_non_ascii_spellings_never_reach_an_ascii_username(api_client, spelling):
-    UserFactory(username="alise")
+    UserFactory.create(username="alise")
 
     response = login(api_client, spelling)
 
@@ -114,7 +114,7 @@ def test_login_with_a_json_body_that_is_not_an_object_is_a_400(api_client, body)
 
 @pytest.mark.django_db(transaction=True)
 def test_a_burst_of_simultaneous_wrong_passwords_cannot_pass_the_limit(low_login_rates):
-    user = UserFactory()
+    user = UserFactory.create()
 
     statuses = run_simultaneously(
         [lambda: login(APIClient(), user.username, "wrong-password").status_code] * 12
@@ -126,7 +126,7 @@ def test_a_burst_of_simultaneous_wrong_passwords_cannot_pass_the_limit(low_login
 
 @pytest.mark.django_db
 def test_login_looks_the_account_up_twice_at_most(api_client, django_assert_num_queries):
-    user = UserFactory()
+    user = UserFactory.create()
 
     # Savepoint, the locked look-up (which the throttle keys on), authenticate()'s own
     # look-up, release; a success adds the refresh token's row.

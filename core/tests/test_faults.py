@@ -54,7 +54,7 @@ def database_unreachable(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_unreachable_database_is_a_503_in_the_error_shape_then_recovers(tmp_path):
-    guest = client_for(UserFactory())
+    guest = client_for(UserFactory.create())
     anonymous = APIClient()
 
     with database_unreachable(tmp_path):
@@ -98,8 +98,8 @@ def days(n: int) -> str:
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_live_server_answers_503_while_postgresql_is_gone_and_recovers_without_restart():
-    token = client_for(UserFactory())._credentials["HTTP_AUTHORIZATION"]
-    listing = PropertyFactory()
+    token = client_for(UserFactory.create())._credentials["HTTP_AUTHORIZATION"]
+    listing = PropertyFactory.create()
     proxy = TcpProxy(("127.0.0.1", int(connection.settings_dict["PORT"] or 5432)))
     try:
         with live_gunicorn(database_url=database_url(port=proxy.port)) as server:
@@ -140,7 +140,7 @@ def test_live_server_answers_503_while_postgresql_is_gone_and_recovers_without_r
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_black_holed_database_is_a_503_within_the_connect_timeout_not_a_hang():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     proxy = TcpProxy(("127.0.0.1", int(connection.settings_dict["PORT"] or 5432)))
     try:
         with live_gunicorn(
@@ -202,8 +202,8 @@ def _lock_guest(listing, guest):
 def test_worker_killed_mid_booking_leaves_all_or_nothing_and_the_retry_is_safe(
     hold, caught_at, committed
 ):
-    listing = PropertyFactory(price_per_night="120.50")
-    guest = UserFactory()
+    listing = PropertyFactory.create(price_per_night="120.50")
+    guest = UserFactory.create()
     headers = {
         "Authorization": client_for(guest)._credentials["HTTP_AUTHORIZATION"],
         "Idempotency-Key": "8d1c7e52-0f3a-4c55-9b1e-killed-worker",

@@ -1,9 +1,9 @@
 from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
@@ -59,7 +59,7 @@ def _auth_payload(user) -> dict:
 class RegisterApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]  # the defaults, plus
     throttle_scope = "register"
 
     @extend_schema(
@@ -120,7 +120,9 @@ class LoginApi(APIView):
             self.login_account = user_get_by_login_name(name=name, lock=True)
             waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
             if waits:
-                self.throttled(request, max(waits))
+                # wait() is None once a key is over its limit (concurrent failures can push it
+                # there); like DRF's own check_throttles, the longest known wait wins.
+                raise Throttled(wait=max((w for w in waits if w is not None), default=None))
             try:
                 user = user_authenticate(
                     request=request, name=name, password=serializer.validated_data["password"]

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -10,8 +12,8 @@ username_validator = RegexValidator(
 )
 
 
-class CaseInsensitiveUserManager(UserManager):
-    def get_by_natural_key(self, username):
+class CaseInsensitiveUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(username__iexact=username)
 
 
@@ -27,7 +29,7 @@ class User(AbstractUser):
     )
     email = models.EmailField(max_length=254, unique=True)
 
-    objects = CaseInsensitiveUserManager()
+    objects: ClassVar[CaseInsensitiveUserManager] = CaseInsensitiveUserManager()
 
     REQUIRED_FIELDS = ["email"]
 

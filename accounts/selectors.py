@@ -1,9 +1,20 @@
+from typing import TYPE_CHECKING, TypedDict
+
 from django.db.models import Exists, Q
 
 from accounts.models import RevokedAccessToken, User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def user_get_for_access_token(*, user_id: str, jti: str) -> User | None:
+
+class TokenRevokedAnnotation(TypedDict):
+    token_revoked: bool
+
+
+def user_get_for_access_token(
+    *, user_id: str, jti: str
+) -> "WithAnnotations[User, TokenRevokedAnnotation] | None":
     """The access token's user, with `token_revoked` True when logout denylisted this token:
     both in one query."""
     if not str(user_id).isdigit():  # ids come from signed tokens; anything else is no user

@@ -1,7 +1,9 @@
 import hashlib
 
 from django.core.cache import caches
+from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 
 class LoginFailureThrottle(SimpleRateThrottle):
@@ -12,14 +14,19 @@ class LoginFailureThrottle(SimpleRateThrottle):
     Counters live in the "shared" cache (database or Redis), never in one process's memory:
     with several workers or instances, per-process counters would multiply the limit."""
 
-    @property
-    def cache(self):
-        return caches["shared"]
+    # SimpleRateThrottle.__init__ sets these from the rate (None without one); the stubs omit them.
+    num_requests: int | None
+    duration: int | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        # DRF makes a throttle per request, so this looks the alias up as late as a property would.
+        self.cache = caches["shared"]
 
     key = None  # set by allow_request; record_failure counts against the same key
 
-    def allow_request(self, request, view):
-        if self.rate is None:
+    def allow_request(self, request: Request, view: APIView) -> bool:
+        if self.num_requests is None or self.duration is None:  # no rate configured
             return True
         self.key = self.get_cache_key(request, view)
         if self.key is None:
@@ -30,7 +37,7 @@ class LoginFailureThrottle(SimpleRateThrottle):
 
     def record_failure(self) -> None:
         """Count one failed login against the key allow_request checked."""
-        if self.rate is None or self.key is None:
+        if self.duration is None or self.key is None:  # no rate configured, or nothing checked
             return
         now = self.timer()
         history = [t for t in self.cache.get(self.key, []) if t > now - self.duration]

@@ -66,7 +66,7 @@ class RequestBodyLimitMiddleware:
             return json_error(
                 "Content-Length header is not a number.", status=400, code=errors.BAD_REQUEST
             )
-        if limit is not None and length > limit:
+        if length > limit:
             return json_error(
                 f"Request body exceeds the limit of {limit} bytes.",
                 status=413,

@@ -12,6 +12,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts.models import User
+from core.api.pagination import PageNumberPagination
 from core.api.permissions import IsOwnerOrReadOnly
 from core.api.schema import error_responses
 from core.api.urls import ID_PATTERN
@@ -100,12 +102,15 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def _list_data(self) -> dict:
         queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        assert isinstance(paginator, PageNumberPagination)  # DEFAULT_PAGINATION_CLASS
         # Paging and ordering do not change the total: the unfiltered list uses the cached one.
         if set(self.request.query_params) <= {*PAGING_PARAMS, "ordering"}:
-            self.paginator.known_count = property_listed_count()
+            paginator.known_count = property_listed_count()
         # One query for the page: a deferred join returning plain rows (property_page_rows).
-        self.paginator.page_loader = property_page_rows
+        paginator.page_loader = property_page_rows
         rows = self.paginate_queryset(queryset)
+        assert rows is not None  # the paginator always has a page size
         return self.get_paginated_response([property_row_representation(row) for row in rows]).data
 
     def retrieve(self, request, *args, **kwargs):
@@ -134,7 +139,7 @@ class PropertyViewSet(viewsets.ModelViewSet):
         # parameters in one canonical order and encoding, and UTC today (which check-in dates
         # are valid changes at midnight).
         query = self.request.query_params
-        generations = (LISTINGS,)
+        generations: tuple[str, ...] = (LISTINGS,)
         if {"check_in", "check_out"} & set(query):
             generations += (AVAILABILITY,)
         canonical = urlencode(sorted(query.lists()), doseq=True)
@@ -146,7 +151,9 @@ class PropertyViewSet(viewsets.ModelViewSet):
         )
 
     def perform_create(self, serializer):
-        serializer.instance = property_create(owner=self.request.user, **serializer.validated_data)
+        owner = self.request.user
+        assert isinstance(owner, User)  # IsAuthenticatedOrReadOnly: a write has a signed-in user
+        serializer.instance = property_create(owner=owner, **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = property_update(

@@ -24,8 +24,9 @@ class StrictFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        for name, messages in repeated_parameter_errors(self.data, self.fields).items():
-            self.add_error(name, messages)
+        if isinstance(self.data, QueryDict):  # a plain dict (a form built in code) cannot repeat
+            for name, messages in repeated_parameter_errors(self.data, self.fields).items():
+                self.add_error(name, messages)
         for name, field in self.fields.items():
             # A text filter may be blank (it matches everything); a typed one may not.
             is_typed = not isinstance(field, forms.CharField)

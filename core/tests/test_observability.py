@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def json_lines(caplog, logger_name):
     formatter = logging.getLogger().handlers[0].formatter
+    assert formatter is not None
     return [
         json.loads(formatter.format(record))
         for record in caplog.records

@@ -12,14 +12,12 @@ def user_get_for_access_token(*, user_id: str, jti: str) -> User | None:
     return User.objects.annotate(token_revoked=Exists(revoked)).filter(pk=user_id).first()
 
 
-def user_get_by_login_name(*, name: str, lock: bool = False) -> User | None:
+def user_get_by_login_name(*, name: str) -> User | None:
     """The account a login name means: its username or its email, ignoring case.
 
     Usernames are ASCII, so a non-ASCII name is never a username: PostgreSQL's UPPER() folds
-    Unicode (U+017F, long s, to "S"), and letting it would give one account many spellings.
-    With `lock`, the row stays locked until the caller's transaction ends."""
+    Unicode (U+017F, long s, to "S"), and letting it would give one account many spellings."""
     match = Q(email=name.lower())
     if name.isascii():
         match |= Q(username__iexact=name)
-    users = User.objects.select_for_update() if lock else User.objects.all()
-    return users.filter(match).order_by("pk").first()
+    return User.objects.filter(match).order_by("pk").first()

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.contrib.auth import authenticate
@@ -12,8 +13,9 @@ from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.models import RevokedAccessToken, User
+from accounts.throttles import LoginAddressThrottle, LoginNameThrottle, login_throttles_lock
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
-from core.exceptions import InvalidCredentials, TokenInvalid
+from core.exceptions import InvalidCredentials, LoginThrottled, TokenInvalid
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -84,13 +86,54 @@ def user_update(
     return user
 
 
-def user_authenticate(*, request, name: str, password: str) -> User:
-    """The account for a login name (username or email) and password. Raises
-    InvalidCredentials, the same for an unknown name and a wrong password."""
-    user = authenticate(request, username=name, password=password)
+def _password_check_counted(*, request, name: str, check: Callable[[], User | None]) -> User | None:
+    """`check()` (a password check: the user, or None when it fails), counted against the
+    failed-login limits of `name` and of the client address. Raises LoginThrottled, without
+    checking, while either is over its limit."""
+    throttles = [LoginNameThrottle(name=name), LoginAddressThrottle(request=request)]
+    with transaction.atomic():
+        # Checks on one name or from one address queue here, and a failure is recorded before
+        # the lock is released: a burst of simultaneous attempts cannot slip past the limit.
+        login_throttles_lock(throttles)
+        waits = [throttle.wait() for throttle in throttles if not throttle.allows_attempt()]
+        if waits:
+            raise LoginThrottled(wait=max(waits, key=lambda wait: wait or 0))
+        user = check()
+        if user is None:
+            # Recorded inside the transaction: the shared cache may be a database table.
+            for throttle in throttles:
+                throttle.record_failure()
+    return user
+
+
+def user_login(*, request, name: str, password: str) -> User:
+    """The account for a login name (username or email) and password; the API and the admin
+    both log in here. Raises LoginThrottled while the name or the client address has too many
+    recent failures (even for the right password), else InvalidCredentials, the same for an
+    unknown name and a wrong password."""
+    user = _password_check_counted(
+        request=request,
+        name=name,
+        check=lambda: authenticate(request, username=name, password=password),
+    )
     if user is None:
         raise InvalidCredentials()
     return user
+
+
+def _current_password_confirm(*, request, user: User, current_password: str | None) -> None:
+    """Raise ValidationError naming `current_password` unless it is the user's password. A wrong
+    one counts as a failed login of the username (a stolen access token must not become an
+    unlimited password oracle); raises LoginThrottled while that name is locked."""
+    if not current_password:
+        raise ValidationError({"current_password": ["Give your current password."]})
+    confirmed = _password_check_counted(
+        request=request,
+        name=user.username,
+        check=lambda: user if user.check_password(current_password) else None,
+    )
+    if confirmed is None:
+        raise ValidationError({"current_password": ["The current password is wrong."]})
 
 
 def token_pair_create(*, user: User) -> RefreshToken:

@@ -11,6 +11,7 @@ from accounts.serializers import (
     AuthOutputSerializer,
     LoginInputSerializer,
     LogoutInputSerializer,
+    PasswordChangeInputSerializer,
     ProfileInputSerializer,
     ProfileOutputSerializer,
     RefreshInputSerializer,
@@ -23,6 +24,7 @@ from accounts.services import (
     token_revoke,
     user_create,
     user_login,
+    user_password_change,
     user_update,
 )
 from core.api.schema import error_responses
@@ -160,7 +162,30 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProfileApi(APIView):
+class PasswordChangeApi(LoginThrottledAs429, APIView):
+    """Change the password: every token issued before stops working, the caller gets a fresh
+    pair."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["accounts"],
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairOutputSerializer},
+    )
+    def post(self, request):
+        serializer = PasswordChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_password_change(request=request, user=request.user, **serializer.validated_data)
+        refresh = token_pair_create(user=user)
+        return Response(
+            TokenPairOutputSerializer(
+                {"token": str(refresh.access_token), "refresh": str(refresh)}
+            ).data
+        )
+
+
+class ProfileApi(LoginThrottledAs429, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["accounts"], responses={200: ProfileOutputSerializer})
@@ -173,7 +198,7 @@ class ProfileApi(APIView):
     def put(self, request):
         serializer = ProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_update(user=request.user, **serializer.validated_data)
+        user = user_update(request=request, user=request.user, **serializer.validated_data)
         return Response(ProfileOutputSerializer(user).data)
 
     @extend_schema(

@@ -6,7 +6,7 @@ from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
-from accounts.models import User
+from accounts.models import RevokedTokenFamily, User
 from accounts.tests.factories import PASSWORD, UserFactory
 from conftest import run_simultaneously
 
@@ -28,8 +28,10 @@ def test_concurrent_refreshes_of_one_token_yield_exactly_one_new_pair():
     )
 
     assert sorted(statuses) == [200] + [401] * 11
-    # The login's token and the one new token: no second chain was started.
+    # The login's token and the one new token: no second chain was started. The eleven
+    # others presented a used token, which revokes the login's family (test_credentials.py).
     assert OutstandingToken.objects.filter(user=user).count() == 2
+    assert RevokedTokenFamily.objects.count() == 1
 
 
 @pytest.mark.django_db

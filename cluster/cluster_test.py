@@ -402,7 +402,7 @@ def proof_storm(guests: list[Account], property_id: int, price: Decimal) -> None
         )
     losers = [r.body for r in replies if r.status == 409]
     check(
-        all(set(body) == {"detail"} for body in losers),
+        all(set(body) == {"detail", "code"} for body in losers),
         "storm: every 409 has the JSON error shape",
     )
 
@@ -423,7 +423,8 @@ def proof_revocation() -> None:
         f"{before.status}, {logout.status}",
     )
     check(
-        after_b.status == 401 and after_b.body == {"detail": "Token has been revoked."},
+        after_b.status == 401
+        and after_b.body == {"detail": "Token has been revoked.", "code": "token_invalid"},
         "revocation: B refuses the access token right after logout on A",
         f"{after_b.status} {after_b.body}",
     )

@@ -186,11 +186,15 @@ def test_a_reused_refresh_token_revokes_every_token_descended_from_its_login():
 
     assert reused.status_code == 401
     assert reused.json() == {
-        "detail": "Token was already used; every token of its login is now revoked."
+        "detail": "Token was already used; every token of its login is now revoked.",
+        "code": "token_invalid",
     }
     for pair in (first, second, third):
         assert bearer(pair["token"]).get(PROFILE).status_code == 401
-    assert bearer(third["token"]).get(PROFILE).json() == {"detail": "Token has been revoked."}
+    assert bearer(third["token"]).get(PROFILE).json() == {
+        "detail": "Token has been revoked.",
+        "code": "token_invalid",
+    }
     assert refresh(third["refresh"]).status_code == 401
     assert bearer(elsewhere["token"]).get(PROFILE).status_code == 200
     assert refresh(elsewhere["refresh"]).status_code == 200

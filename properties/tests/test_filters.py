@@ -123,6 +123,7 @@ def test_bad_filter_values_are_400_naming_the_parameter(api_client, params, fiel
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "Invalid input."
+    assert body["code"] == "validation_error"
     assert field in body["errors"]
 
 

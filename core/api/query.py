@@ -2,6 +2,9 @@
 parameter (number, date, choice) never empty. Otherwise `?max_price=1&max_price=9` would silently
 use the last value and `?check_in=` would silently mean "no filter"."""
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 from django.http import QueryDict
 from django_filters import rest_framework as filters
@@ -20,7 +23,20 @@ def repeated_parameter_errors(query: QueryDict, names) -> dict[str, list[str]]:
 
 
 class StrictFilterForm(forms.Form):
-    """django-filter form: refuses repeated parameters and empty typed ones (400 naming them)."""
+    """django-filter form: refuses repeated parameters and empty typed ones (400 naming them), and
+    says which values a choice parameter takes when it gets another one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                # The getter returns normalized (value, label) pairs; the stubs give it the
+                # setter's wider input type (mappings, Choices classes, callables).
+                choices = cast(Iterable[tuple[Any, Any]], field.choices)
+                valid = ", ".join(str(value) for value, _ in choices if value != "")
+                field.error_messages["invalid_choice"] = (
+                    f"%(value)s is not one of the valid values: {valid}."
+                )
 
     def clean(self):
         cleaned = super().clean()

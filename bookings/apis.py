@@ -11,6 +11,7 @@ from rest_framework import generics, mixins, permissions, serializers, status, v
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from bookings.filters import BookingFilter
 from bookings.models import Booking
 from bookings.selectors import booking_calendar, booking_list_for_guest, booking_list_for_property
@@ -54,7 +55,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return self.queryset
-        return booking_list_for_guest(guest=self.request.user)
+        guest = self.request.user
+        assert isinstance(guest, User)  # IsAuthenticated has let only a signed-in user through
+        return booking_list_for_guest(guest=guest)
 
     @extend_schema(
         request=BookingInputSerializer,

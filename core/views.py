@@ -8,7 +8,7 @@ import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.crypto import constant_time_compare
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
@@ -33,7 +33,7 @@ def json_error(detail: str, *, status: int, code: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
-def _is_api(request) -> bool:
+def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
@@ -66,7 +66,7 @@ def server_error(request, template_name="500.html"):
     # database or cache that went away (outside a DRF view) is a 503 to retry, not a bug.
     exc = sys.exc_info()[1]
     detail = unavailable_detail(exc)
-    if _is_api(request) and detail is not None:
+    if _is_api(request) and exc is not None and detail is not None:
         log_unavailable(request, exc)
         return service_unavailable(detail)
     if _is_api(request):

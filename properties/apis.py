@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.http import Http404
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -12,6 +13,8 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts.models import User
+from core.api.pagination import PageNumberPagination
 from core.api.permissions import IsOwnerOrReadOnly
 from core.api.schema import error_responses
 from core.api.urls import ID_PATTERN
@@ -36,6 +39,10 @@ from properties.services import property_create, property_delete, property_updat
 PAGING_PARAMS = {"page", "page_size", api_settings.URL_FORMAT_OVERRIDE}
 LIST_PARAMS = {*PropertyFilter.base_filters, *PAGING_PARAMS}
 DETAIL_PARAMS = {api_settings.URL_FORMAT_OVERRIDE}
+# How long browsers and shared caches may reuse an anonymous list or detail without asking;
+# after that they revalidate with the ETag (a 304 while nothing changed). A write shows there
+# at most this late.
+PUBLIC_MAX_AGE_SECONDS = 30
 
 MODERN_STUDIO = {
     "title": "Modern Studio",
@@ -101,21 +108,24 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(LIST_PARAMS)
-        return Response(self._cached(self._list_data))
+        return self._public(Response(self._cached(self._list_data)))
 
     def _list_data(self) -> dict:
         queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        assert isinstance(paginator, PageNumberPagination)  # DEFAULT_PAGINATION_CLASS
         # Paging and ordering do not change the total: the unfiltered list uses the cached one.
         if set(self.request.query_params) <= {*PAGING_PARAMS, "ordering"}:
-            self.paginator.known_count = property_listed_count()
+            paginator.known_count = property_listed_count()
         # One query for the page: a deferred join returning plain rows (property_page_rows).
-        self.paginator.page_loader = property_page_rows
+        paginator.page_loader = property_page_rows
         rows = self.paginate_queryset(queryset)
+        assert rows is not None  # the paginator always has a page size
         return self.get_paginated_response([property_row_representation(row) for row in rows]).data
 
     def retrieve(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(DETAIL_PARAMS)
-        return Response(self._cached(self._detail_data))
+        return self._public(Response(self._cached(self._detail_data)))
 
     def _detail_data(self) -> dict:
         # No object permission to check: IsOwnerOrReadOnly lets every safe method through.
@@ -123,6 +133,16 @@ class PropertyViewSet(viewsets.ModelViewSet):
         if listing is None:
             raise Http404
         return PropertySerializer(listing).data
+
+    def _public(self, response: Response) -> Response:
+        # The data is everyone's, but an answer to a signed-in request stays no-store like
+        # every authenticated one (core.middleware.NoStoreByDefaultMiddleware), and shared
+        # caches keep the two apart: a request with a token, even a bad one (401), never gets
+        # the anonymous copy. ConditionalGetMiddleware adds the ETag and answers 304.
+        patch_vary_headers(response, ["Authorization"])
+        if not self.request.user.is_authenticated:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE_SECONDS)
+        return response
 
     def _refuse_unknown_parameters(self, known: set[str]) -> None:
         # A parameter nothing reads would silently do nothing, and each new spelling of it
@@ -134,10 +154,10 @@ class PropertyViewSet(viewsets.ModelViewSet):
     def _cached(self, compute) -> dict:
         # Everyone sees the same public data; authentication, permissions and throttling have
         # already run. Keyed by scheme, host and path (the envelope's links carry them), the
-        # parameters in one canonical order and encoding, and UTC today (which check-in dates
-        # are valid changes at midnight).
+        # parameters in one canonical order and encoding, and for dated searches the calendar
+        # epoch (which check-in dates are valid changes at every time zone's midnight).
         query = self.request.query_params
-        generations = (LISTINGS,)
+        generations: tuple[str, ...] = (LISTINGS,)
         epoch = ""
         if {"check_in", "check_out"} & set(query):
             generations += (AVAILABILITY,)
@@ -155,7 +175,9 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return PropertySerializer(*args, context=self.get_serializer_context(), **kwargs)
 
     def perform_create(self, serializer):
-        serializer.instance = property_create(owner=self.request.user, **serializer.validated_data)
+        owner = self.request.user
+        assert isinstance(owner, User)  # IsAuthenticatedOrReadOnly: a write has a signed-in user
+        serializer.instance = property_create(owner=owner, **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = property_update(

@@ -198,7 +198,7 @@ class PropertyFilter(filters.FilterSet):
 
     class Meta:
         form = PropertyFilterForm
-        fields = []
+        fields: list[str] = []
 
     def filter_search(self, queryset, name, value):
         return property_search(queryset, text=value)

@@ -5,6 +5,8 @@ or too large, a bearer token can be bad, a path id can be unknown, a throttle ca
 database can be down); views add the ones that come from their business rules with
 `error_responses(...)` inside `extend_schema(responses=...)`."""
 
+from typing import Any
+
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -45,16 +47,19 @@ class ErrorSerializer(serializers.Serializer):
         help_text="What went wrong, for a program: stable, safe to branch on "
         "(e.g. `validation_error`, `not_authenticated`, `booking_conflict`, `throttled`).",
     )
-    errors = serializers.DictField(
+    # The metaclass moves declared fields into _declared_fields, so Serializer.errors stays.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Only on 400s from validation: messages per field or query parameter.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Filled when the schema is built, once every app has declared its domain errors.
-        self.fields["code"].choices = error_codes()
+        code = self.fields["code"]
+        assert isinstance(code, serializers.ChoiceField)
+        code.choices = error_codes()
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

@@ -57,10 +57,10 @@ def test_every_operation_on_an_id_is_covered_by_the_object_level_test():
 
 @pytest.mark.parametrize(("method", "path"), list(FOREIGN_OBJECT_STATUS))
 def test_another_users_object_is_refused_and_unchanged(method, path):
-    booking = BookingFactory()
+    booking = BookingFactory.create()
     listing = booking.property
     before = (booking.status, booking.guest_id, listing.title, listing.price_per_night)
-    attacker = client_for(UserFactory())
+    attacker = client_for(UserFactory.create())
     url = path.format(
         id=booking.pk if "bookings/{id}" in path else listing.pk, property_id=listing.pk
     )
@@ -109,7 +109,7 @@ def _forged_tokens(user) -> dict[str, str]:
     ["signed with another key", "alg none", "expired", "refresh token as access", "garbage"],
 )
 def test_bad_access_tokens_are_401_even_on_public_endpoints(kind):
-    user = UserFactory()
+    user = UserFactory.create()
     token = _forged_tokens(user)[kind]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
@@ -123,7 +123,7 @@ def test_bad_access_tokens_are_401_even_on_public_endpoints(kind):
 
 @pytest.mark.parametrize("fate", ["deactivated", "deleted"])
 def test_token_of_a_deactivated_or_deleted_user_is_401(fate):
-    user = UserFactory()
+    user = UserFactory.create()
     client = client_for(user)
     if fate == "deactivated":
         User.objects.filter(pk=user.pk).update(is_active=False)
@@ -138,7 +138,7 @@ def test_token_of_a_deactivated_or_deleted_user_is_401(fate):
 
 def test_access_token_used_as_refresh_token_is_401(api_client):
     # Also accounts/tests/test_api.py::test_an_access_token_is_not_a_refresh_token.
-    access = str(token_pair_create(user=UserFactory()).access_token)
+    access = str(token_pair_create(user=UserFactory.create()).access_token)
 
     response = api_client.post("/api/token/refresh/", {"refresh": access})
 
@@ -162,7 +162,7 @@ PRIVILEGED = {
 
 
 def test_privileged_fields_are_ignored_on_every_write_endpoint(api_client):
-    other = UserFactory()
+    other = UserFactory.create()
     registered = api_client.post(
         "/api/register/",
         {**PRIVILEGED, "username": "mallory", "email": "m@example.com", "password": "x9-long-pw"},
@@ -241,14 +241,14 @@ def test_anonymous_requests_are_throttled_per_address(api_client, low_rates):
 
 
 def test_authenticated_requests_are_throttled_per_user(low_rates):
-    user = UserFactory()
+    user = UserFactory.create()
     statuses = [client_for(user).get("/api/bookings/").status_code for _ in range(4)]
 
     response = client_for(user).get("/api/bookings/")
 
     assert statuses == [200] * 4
     _assert_throttled(response)
-    assert client_for(UserFactory()).get("/api/bookings/").status_code == 200
+    assert client_for(UserFactory.create()).get("/api/bookings/").status_code == 200
 
 
 def test_registrations_are_throttled_per_address(api_client, low_rates):
@@ -299,7 +299,7 @@ def test_default_rates_are_generous_and_each_comes_from_the_environment():
 
 
 def test_stays_and_searches_further_than_730_days_ahead_are_refused(auth_client):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     too_far = utc_today() + timedelta(days=731)
     body = {
         "property_id": listing.pk,

@@ -2,30 +2,8 @@ from django.contrib import admin, messages
 
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import ApplicationError
-from properties.models import Property
+from properties.models import Amenity, Property
 from properties.services import property_delete
-
-
-class CityListFilter(admin.SimpleListFilter):
-    """The city is the part of `location` before the first comma ("Nairobi, Kenya")."""
-
-    title = "city"
-    parameter_name = "city"
-    max_choices = 50
-
-    def lookups(self, request, model_admin):
-        locations = (
-            Property.all_objects.values_list("location", flat=True)
-            .distinct()
-            .order_by("location")[: self.max_choices * 4]
-        )
-        cities = sorted({location.split(",")[0].strip() for location in locations})
-        return [(city, city) for city in cities[: self.max_choices]]
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(location__istartswith=self.value())
-        return queryset
 
 
 class ListedListFilter(admin.SimpleListFilter):
@@ -48,18 +26,70 @@ class PropertyAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "title",
-        "location",
+        "city",
+        "country",
+        "room_type",
+        "max_guests",
         "price_per_night",
+        "currency",
         "availability",
         "owner",
         "created_at",
         "deleted_at",
     ]
-    list_filter = [CityListFilter, "availability", ListedListFilter, "created_at"]
-    search_fields = ["title", "location", "owner__username"]
+    list_filter = [
+        "country",
+        "room_type",
+        "property_type",
+        "availability",
+        ListedListFilter,
+        "created_at",
+    ]
+    search_fields = ["title", "location", "city", "owner__username"]
     list_select_related = ["owner"]
     raw_id_fields = ["owner"]
+    filter_horizontal = ["amenities"]
     readonly_fields = ["created_at", "updated_at", "deleted_at"]
+    fieldsets = [
+        (None, {"fields": ["owner", "title", "description", "availability"]}),
+        ("Price", {"fields": ["price_per_night", "currency"]}),
+        (
+            "The place",
+            {"fields": ["room_type", "property_type", "max_guests", "bedrooms", "beds", "bathrooms"]},
+        ),
+        ("Amenities", {"fields": ["amenities"]}),
+        (
+            "House rules (local times)",
+            {
+                "fields": [
+                    "check_in_from",
+                    "check_in_until",
+                    "check_out_until",
+                    "pets_allowed",
+                    "smoking_allowed",
+                    "events_allowed",
+                    "house_rules",
+                ]
+            },
+        ),
+        (
+            "Address",
+            {
+                "fields": [
+                    "location",
+                    "street",
+                    "city",
+                    "region",
+                    "postal_code",
+                    "country",
+                    "latitude",
+                    "longitude",
+                    "time_zone",
+                ]
+            },
+        ),
+        ("History", {"fields": ["created_at", "updated_at", "deleted_at"]}),
+    ]
     ordering = ["-created_at", "-id"]
     actions = ["unlist_selected"]
 
@@ -87,3 +117,13 @@ class PropertyAdmin(admin.ModelAdmin):
             else:
                 unlisted += 1
         self.message_user(request, f"Unlisted {unlisted} propert(ies).", messages.SUCCESS)
+
+
+@admin.register(Amenity)
+class AmenityAdmin(admin.ModelAdmin):
+    """The vocabulary: names may be edited freely; a code is public (filters and clients use
+    it), so change one only together with every client."""
+
+    list_display = ["code", "name", "category"]
+    list_filter = ["category"]
+    search_fields = ["code", "name"]

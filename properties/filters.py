@@ -61,6 +61,14 @@ class PointField(forms.CharField):
         return (float(latitude), float(longitude))
 
 
+class BoundsFilter(filters.Filter):
+    field_class = BoundsField
+
+
+class PointFilter(filters.Filter):
+    field_class = PointField
+
+
 class ChoiceListFilter(filters.BaseInFilter, filters.ChoiceFilter):
     """A comma-separated list of choices: rows matching any of them."""
 
@@ -166,13 +174,11 @@ class PropertyFilter(filters.FilterSet):
     country = filters.CharFilter(
         method="filter_country", max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. KE."
     )
-    bounds = filters.Filter(
-        field_class=BoundsField,
+    bounds = BoundsFilter(
         method="filter_bounds",
         help_text="south,west,north,east: a map's viewport (west > east crosses the antimeridian).",
     )
-    near = filters.Filter(
-        field_class=PointField,
+    near = PointFilter(
         method="filter_near",
         help_text="latitude,longitude: places within radius_km of it, with distance_km.",
     )

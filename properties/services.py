@@ -61,7 +61,7 @@ def property_place_fill(*, listing: Property, time_zone_given: bool) -> None:
     """Fill what the host left blank of the listing's place, never overriding what they gave:
     the city, country and (city-centre) coordinates from the gazetteer when `location` names a
     city it knows; the time zone, unless given, from the coordinates, else the gazetteer's city,
-    else LISTING_DEFAULT_TIME_ZONE. Then the folded search columns."""
+    else LISTING_DEFAULT_TIME_ZONE."""
     city, country = place_from_location(listing.location)
     if city is not None and listing.city and fold(listing.city) != fold(city.name):
         city = None  # the host named another city: the gazetteer's guess does not apply
@@ -78,10 +78,6 @@ def property_place_fill(*, listing: Property, time_zone_given: bool) -> None:
         if zone is None and city is not None:
             zone = city.time_zone
         listing.time_zone = zone or settings.LISTING_DEFAULT_TIME_ZONE
-    listing.city_key = fold(listing.city)
-    listing.search_text = fold(
-        " ".join((listing.title, listing.description, listing.location, listing.city))
-    )
 
 
 def property_create(

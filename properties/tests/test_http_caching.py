@@ -12,7 +12,7 @@ from accounts.tests.factories import UserFactory
 from conftest import client_for
 from core.stays import utc_today
 from properties.apis import PUBLIC_MAX_AGE_SECONDS
-from properties.tests.factories import PropertyFactory
+from properties.tests.factories import PropertyFactory, admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -104,14 +104,7 @@ def admin_edit(listing):
     client.force_login(staff)
     return client.post(
         f"/admin/properties/property/{listing.pk}/change/",
-        {
-            "owner": listing.owner_id,
-            "title": "Edited by staff",
-            "description": "",
-            "price_per_night": "50.00",
-            "location": listing.location,
-            "availability": "on",
-        },
+        admin_change_form(listing, title="Edited by staff", price_per_night="50.00"),
     )
 
 

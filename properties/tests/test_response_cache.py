@@ -23,7 +23,7 @@ from core.stays import utc_today
 from properties.models import Property
 from properties.selectors import property_listed_count
 from properties.services import property_create
-from properties.tests.factories import PropertyFactory
+from properties.tests.factories import PropertyFactory, admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -180,14 +180,7 @@ def test_an_admin_edit_shows_at_once(admin_client, api_client, django_capture_on
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             f"/admin/properties/property/{listing.pk}/change/",
-            {
-                "owner": listing.owner_id,
-                "title": "Edited by staff",
-                "description": "",
-                "price_per_night": "50.00",
-                "location": listing.location,
-                "availability": "on",
-            },
+            admin_change_form(listing, title="Edited by staff", price_per_night="50.00"),
         )
 
     assert response.status_code == 302

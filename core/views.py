@@ -118,6 +118,10 @@ def api_not_found(request, *args, **kwargs):
 
 
 @extend_schema(
+    tags=["operations"],
+    summary="Health check",
+    description="For load balancers: 200 while the app answers and its database too, else a "
+    "503 with `Retry-After`. No authentication, no rate limit.",
     responses={
         200: inline_serializer(
             "Health", {"status": serializers.CharField(), "database": serializers.CharField()}

@@ -294,6 +294,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
     "COMPONENT_SPLIT_REQUEST": True,
+    # In the order a person meets them.
+    "TAGS": [
+        {"name": "accounts", "description": "Register, sign in and out, tokens, your profile."},
+        {"name": "properties", "description": "Search places, list your own, see free nights."},
+        {"name": "bookings", "description": "Book a stay, see and cancel your bookings."},
+        {"name": "operations", "description": "For load balancers and monitoring."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.example_dates_hook",
+    ],
 }
 
 # --- Logging ---------------------------------------------------------------------------------

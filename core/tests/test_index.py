@@ -36,4 +36,4 @@ def test_api_urls_without_their_slash_stay_json_404s(client, path):
     response = client.get(path)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}

@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from rest_framework import serializers
 
 from core.api import fields
@@ -13,11 +11,7 @@ class PropertySerializer(serializers.ModelSerializer):
     title = fields.CharField(max_length=100)
     description = fields.CharField(max_length=5000, required=False, allow_blank=True, default="")
     price_per_night = fields.MoneyField(
-        max_digits=9,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=MAX_PRICE_PER_NIGHT,
-        error_messages={"min_value": "Must be greater than 0."},
+        max_value=MAX_PRICE_PER_NIGHT, error_messages={"min_value": "Must be greater than 0."}
     )
     location = fields.CharField(max_length=255)
     availability = fields.BooleanField(required=False, default=True)

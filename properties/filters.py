@@ -1,6 +1,6 @@
 from django_filters import rest_framework as filters
 
-from core.api.query import BooleanFilter, DateFilter, StrictFilterForm
+from core.api.query import BooleanFilter, DateFilter, MoneyFilter, StrictFilterForm
 from core.stays import stay_errors
 from properties.selectors import property_available_between, property_search
 
@@ -34,8 +34,8 @@ class PropertyFilter(filters.FilterSet):
     location = filters.CharFilter(
         lookup_expr="icontains", max_length=255, help_text="Substring of the location."
     )
-    min_price = filters.NumberFilter(field_name="price_per_night", lookup_expr="gte")
-    max_price = filters.NumberFilter(field_name="price_per_night", lookup_expr="lte")
+    min_price = MoneyFilter(field_name="price_per_night", lookup_expr="gte")
+    max_price = MoneyFilter(field_name="price_per_night", lookup_expr="lte")
     owner = filters.CharFilter(
         field_name="owner__username", lookup_expr="iexact", max_length=30, help_text="Username."
     )

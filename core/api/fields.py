@@ -6,15 +6,21 @@ breaks the day the schema is enforced elsewhere (a gateway, a generated client),
 rightly reports each as invalid input accepted. These fields refuse what the schema refuses."""
 
 import re
+from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+from core.validators import email_normalize, validate_visible_multiline_text, validate_visible_text
+
+# [0-9], never \d: in Python \d is every Unicode digit, so a date in Arabic-Indic digits or a
+# price in fullwidth ones would match, and int()/Decimal() would read them as ASCII digits.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # Money may also come as a decimal string ("75.50"), so that clients never round-trip through a
-# float; the pattern is what the schema documents for that string.
-MONEY_STRING = re.compile(r"\d{1,7}(\.\d{1,2})?")
-MONEY_STRING_PATTERN = r"^\d{1,7}(\.\d{1,2})?$"
+# float; the pattern is what the schema documents for that string. No sign, no exponent.
+MONEY_STRING = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
+MONEY_STRING_PATTERN = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
 
 
 class CharField(serializers.CharField):
@@ -24,11 +30,29 @@ class CharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+class TextField(CharField):
+    """Free text a person reads: no invisible or direction-changing characters
+    (core.validators); `multiline` also allows line breaks and tabs."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(
+            validate_visible_multiline_text if multiline else validate_visible_text
+        )
+
+
 class EmailField(serializers.EmailField):
+    """An address in its normal form (core.validators.email_normalize), so uniqueness and
+    storage see one spelling per mailbox."""
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)  # strips, refuses NUL bytes
+        try:
+            return email_normalize(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
 
 class BooleanField(serializers.BooleanField):
@@ -55,10 +79,11 @@ class DateField(serializers.DateField):
 
 
 class MoneyField(serializers.DecimalField):
-    """A JSON number, or a plain decimal string like "75.50"; never a boolean."""
+    """A JSON number, or a plain decimal string like "75.50"; never a boolean. JSON numbers
+    arrive as int or Decimal (core.api.parsers), so their digits are checked exactly."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float | str):
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
             self.fail("invalid")
         if isinstance(data, str) and not MONEY_STRING.fullmatch(data):
             self.fail("invalid")

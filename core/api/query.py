@@ -8,7 +8,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from core.api.fields import ISO_DATE
+from core.api.fields import ISO_DATE, MONEY_STRING, MONEY_STRING_PATTERN
 
 REPEATED = "Give this parameter at most once."
 EMPTY = "This parameter cannot be empty."
@@ -57,3 +57,29 @@ class IsoDateFormField(forms.DateField):
 
 class DateFilter(filters.DateFilter):
     field_class = IsoDateFormField
+
+
+class MoneyFormField(forms.DecimalField):
+    """A price as the money column holds it: up to 7 digits, and up to 2 decimals, in ASCII,
+    without sign or exponent. django-filter's NumberFilter takes any Decimal below 1e50, so
+    `1e-16384` and `-1e200000` reached PostgreSQL and overflowed numeric (a 500)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=9, decimal_places=2, **kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not MONEY_STRING.fullmatch(str(value)):
+            raise forms.ValidationError(
+                "Enter a price such as 75 or 75.50: ASCII digits, at most 7 before the point "
+                "and 2 after, no sign or exponent.",
+                code="invalid",
+            )
+        return super().to_python(value)
+
+
+@extend_schema_field({"type": "string", "pattern": MONEY_STRING_PATTERN})
+class MoneyFilter(filters.NumberFilter):
+    field_class = MoneyFormField
+
+    def get_max_validator(self):
+        return None  # max_digits bounds it

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts.models import RevokedAccessToken, User
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import InvalidCredentials, TokenInvalid
+from core.validators import email_normalize
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -42,11 +43,20 @@ def _save_with_unique_identity(user: User) -> None:
         raise exc
 
 
+def _email_normalize(email: str) -> str:
+    try:
+        return email_normalize(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+
+
 def user_create(*, username: str, email: str, password: str) -> User:
-    """Register an account. Raises ValidationError for a taken username/email (ignoring case)
-    or a password that fails the configured validators."""
+    """Register an account. Raises ValidationError for an email without a normal form, a taken
+    username/email (ignoring case; emails compared in their normal form) or a password that
+    fails the configured validators."""
+    email = _email_normalize(email)
     _check_identity_is_free(username=username, email=email)
-    user = User(username=username, email=email.lower())
+    user = User(username=username, email=email)
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
@@ -64,12 +74,15 @@ def user_update(
     first_name: str | None = None,
     last_name: str | None = None,
 ) -> User:
-    """Update profile fields that are given. Raises ValidationError if the new username/email
-    belongs to another account; the user's own are fine whatever their case."""
+    """Update profile fields that are given. Raises ValidationError if the new email has no
+    normal form, or the new username/email belongs to another account; the user's own are fine
+    whatever their case."""
+    if email is not None:
+        email = _email_normalize(email)
     _check_identity_is_free(username=username, email=email, exclude_pk=user.pk)
     changes = {
         "username": username,
-        "email": email.lower() if email is not None else None,
+        "email": email,
         "first_name": first_name,
         "last_name": last_name,
     }

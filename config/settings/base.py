@@ -203,6 +203,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Ten spaces are ten characters to MinimumLengthValidator.
+    {
+        "NAME": "accounts.password_validation.NonWhitespaceLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
 ]
 
 # --- Security --------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format lock migrate schema cluster-test fuzz fuzz-ci bench bench-quick
+.PHONY: help install run test lint format lock migrate schema cluster-test readme-test fuzz fuzz-ci bench bench-quick
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -42,6 +42,9 @@ lint: install ## ruff check and format check
 format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+readme-test: install ## Run README.md's shell blocks top to bottom against a fresh `make run`
+	$(PY) .ci/readme_test.py
 
 cluster-test: install ## Two gunicorn instances behind nginx on PostgreSQL + Redis: the four proofs
 	bash .ci/cluster-test.sh

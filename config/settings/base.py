@@ -57,6 +57,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag (a hash of the body) on cacheable GET answers, and 304 for a matching If-None-Match;
+    # no-store answers get none. Inside it, no-store is the default (core/middleware.py).
+    "django.middleware.http.ConditionalGetMiddleware",
+    "core.middleware.NoStoreByDefaultMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -227,8 +231,9 @@ CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # Tokens travel in the Authorization header, never in cookies, so credentials stay off.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = [*default_cors_headers, "idempotency-key"]
-CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOW_HEADERS = [*default_cors_headers, "idempotency-key", "x-request-id"]
+# Browsers hide every response header but a few simple ones unless the server exposes it.
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Request-ID"]
 SILENCED_SYSTEM_CHECKS = [
     # W008: the app serves plain HTTP behind a TLS-terminating proxy, which does the redirect;
     # set SECURE_SSL_REDIRECT=true only when no proxy does.

@@ -34,7 +34,10 @@ def test_deeply_nested_json_is_a_400_not_a_500(api_client):
     )
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "JSON parse error - nested deeper than 32 levels."}
+    assert response.json() == {
+        "detail": "JSON parse error - nested deeper than 32 levels.",
+        "code": "parse_error",
+    }
 
 
 def test_nesting_is_allowed_up_to_32_levels(api_client):
@@ -71,7 +74,10 @@ def test_a_lone_surrogate_in_a_string_is_a_400_not_a_500(api_client):
     response = api_client.post("/api/register/", body, content_type="application/json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "JSON parse error - a string holds a lone surrogate."}
+    assert response.json() == {
+        "detail": "JSON parse error - a string holds a lone surrogate.",
+        "code": "parse_error",
+    }
     assert not User.objects.exists()
 
 
@@ -236,11 +242,17 @@ def test_the_service_normalises_too():
     assert refused.value.message_dict == {"email": ["A user with that email already exists."]}
 
 
-def test_profile_email_change_is_normalised_and_checked(auth_client, user):
+def test_profile_email_change_is_normalised_and_checked(auth_client, user, password):
     UserFactory(email="bob@example.com")
 
-    taken = auth_client.patch("/api/profile/", {"email": "bob@ｅｘａｍｐｌｅ.com"}, format="json")
-    changed = auth_client.patch("/api/profile/", {"email": "Me@Ｅxample.org"}, format="json")
+    taken = auth_client.patch(
+        "/api/profile/",
+        {"email": "bob@ｅｘａｍｐｌｅ.com", "current_password": password},
+        format="json",
+    )
+    changed = auth_client.patch(
+        "/api/profile/", {"email": "Me@Ｅxample.org", "current_password": password}, format="json"
+    )
 
     assert taken.status_code == 400
     assert taken.json()["errors"] == {"email": ["A user with that email already exists."]}

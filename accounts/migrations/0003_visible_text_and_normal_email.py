@@ -7,7 +7,7 @@ import core.validators
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("accounts", "0001_initial"),
+        ("accounts", "0002_revokedtokenfamily"),
     ]
 
     operations = [

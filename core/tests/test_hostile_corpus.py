@@ -1,9 +1,10 @@
 """A corpus of hostile input, sent to every operation the OpenAPI schema documents.
 
 The schema is generated in process, so a new endpoint, parameter or body field is attacked the
-day it appears, without anyone adding it here. Each answer must be JSON with a "detail", never a
-5xx; refusals are 4xx (a typed query parameter or a path id always), and nothing a hostile
-request carried changes a row. See docs/security.md, "Hostile input"."""
+day it appears, without anyone adding it here. Each answer must be JSON, an error with its
+"detail" and "code", never a 5xx; refusals are 4xx (a typed query parameter or a path id
+always), and nothing a hostile request carried changes a row.
+See docs/security.md, "Hostile input"."""
 
 import json
 from datetime import timedelta
@@ -209,8 +210,8 @@ def _check(response, case: str, problems: list, *, statuses=range(400, 500)) -> 
         return
     if response.status_code not in statuses:
         problems.append(f"{case}: status {response.status_code} {str(body)[:200]}")
-    elif response.status_code >= 300 and "detail" not in body:
-        problems.append(f"{case}: no detail in {str(body)[:200]}")
+    elif response.status_code >= 300 and not {"detail", "code"} <= set(body):
+        problems.append(f"{case}: not the error shape: {str(body)[:200]}")
 
 
 def _send(client, method, url, *, data=None, headers=None):

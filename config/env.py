@@ -15,8 +15,9 @@ ENV_FILE = Path(os.environ.get("ENV_FILE") or Path(__file__).resolve().parent.pa
 # A name without "=" (a bare `NAME` line) reads as None in python-dotenv: not set.
 _FILE = {
     name: value
-    for name, value in (dotenv_values(ENV_FILE, interpolate=False) if ENV_FILE.is_file() else {})
-    .items()
+    for name, value in (
+        dotenv_values(ENV_FILE, interpolate=False) if ENV_FILE.is_file() else {}
+    ).items()
     if value is not None
 }
 

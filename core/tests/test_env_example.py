@@ -22,7 +22,8 @@ def _variables_read() -> dict[str, list[str]]:
             where = f"{path.relative_to(ROOT)}:{node.lineno}"
             name = node.args[0] if node.args else None
             # A computed name could not be checked here: keep them literal.
-            assert isinstance(name, ast.Constant) and isinstance(name.value, str), where
+            assert isinstance(name, ast.Constant), where
+            assert isinstance(name.value, str), where
             found.setdefault(name.value, []).append(where)
     return found
 

@@ -29,6 +29,7 @@ from accounts.services import (
 from accounts.throttles import LoginAddressThrottle, LoginUsernameThrottle
 from core.api.schema import error_responses
 from core.exceptions import InvalidCredentials
+from core.metrics import LOGIN_LOCKOUTS
 
 JOHN_DOE_AUTH = OpenApiExample(
     "john_doe",
@@ -118,9 +119,11 @@ class LoginApi(APIView):
             # it: a burst of simultaneous wrong passwords cannot slip past the limit. The
             # per-account throttle keys on this row too.
             self.login_account = user_get_by_login_name(name=name, lock=True)
-            waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
-            if waits:
-                self.throttled(request, max(waits))
+            refused = [t for t in throttles if not t.allow_request(request, self)]
+            if refused:
+                for throttle in refused:
+                    LOGIN_LOCKOUTS.labels(scope=throttle.scope).inc()
+                self.throttled(request, max(t.wait() for t in refused))
             try:
                 user = user_authenticate(
                     request=request, name=name, password=serializer.validated_data["password"]

@@ -14,6 +14,7 @@ from rest_framework_simplejwt.utils import get_md5_hash_password
 from accounts.models import RevokedAccessToken, User
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import InvalidCredentials, TokenInvalid
+from core.metrics import LOGIN_FAILURES
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -89,6 +90,7 @@ def user_authenticate(*, request, name: str, password: str) -> User:
     InvalidCredentials, the same for an unknown name and a wrong password."""
     user = authenticate(request, username=name, password=password)
     if user is None:
+        LOGIN_FAILURES.inc()
         raise InvalidCredentials()
     return user
 

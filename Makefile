@@ -10,7 +10,7 @@ SECRET_KEY_FILE ?= .secret_key
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test lint format lock migrate schema cluster-test fuzz fuzz-ci bench bench-quick
+.PHONY: help install run dev test lint format lock migrate schema cluster-test readme-test fuzz fuzz-ci bench bench-quick
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -59,6 +59,9 @@ lint: $(DEV_STAMP) ## ruff check and format check
 format: $(DEV_STAMP) ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+readme-test: $(DEV_STAMP) $(SECRET_KEY_FILE) ## Run README.md's shell blocks top to bottom against a fresh `make run`
+	$(PY) .ci/readme_test.py
 
 cluster-test: $(DEV_STAMP) $(SECRET_KEY_FILE) ## Two gunicorn instances behind nginx on PostgreSQL + Redis: the four proofs
 	bash .ci/cluster-test.sh

@@ -1,8 +1,10 @@
 """Domain errors. Services raise these (or Django's ValidationError); the API layer maps each to
-its HTTP status, so the core never depends on HTTP."""
+its HTTP status, so the core never depends on HTTP. Each declares a stable `code` that clients
+branch on: renaming one is a breaking change of the API (they are listed in the schema)."""
 
 
 class ApplicationError(Exception):
+    code = "invalid_request"
     status_code = 400
     default_message = "The request could not be completed."
 
@@ -12,47 +14,57 @@ class ApplicationError(Exception):
 
 
 class InvalidCredentials(ApplicationError):
+    code = "invalid_credentials"
     status_code = 401
     default_message = "Invalid credentials."
 
 
 class TokenInvalid(ApplicationError):
+    code = "token_invalid"
     status_code = 401
     default_message = "Token is invalid or expired."
 
 
 class NotFound(ApplicationError):
+    code = "not_found"
     status_code = 404
     default_message = "Not found."
 
 
 class PermissionDenied(ApplicationError):
+    code = "permission_denied"
     status_code = 403
     default_message = "You do not have permission to perform this action."
 
 
 class Conflict(ApplicationError):
+    code = "conflict"
     status_code = 409
     default_message = "The request conflicts with the current state of the resource."
 
 
 class BookingConflict(Conflict):
+    code = "booking_conflict"
     default_message = "These dates are not available: another booking overlaps them."
 
 
 class PropertyUnavailable(Conflict):
+    code = "property_unavailable"
     default_message = "This property is not open for booking."
 
 
 class BookingNotCancellable(Conflict):
+    code = "booking_not_cancellable"
     default_message = "This booking can no longer be cancelled."
 
 
 class PropertyHasUpcomingBookings(Conflict):
+    code = "property_has_upcoming_bookings"
     default_message = "This property has upcoming bookings; cancel them before deleting it."
 
 
 class IdempotencyKeyReused(ApplicationError):
+    code = "idempotency_key_reused"
     status_code = 422
     default_message = (
         "This Idempotency-Key was already used for a different booking request; "

@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 
+from core.api import errors
 from core.request_context import request_id_var
 from core.views import json_error
 
@@ -62,7 +63,13 @@ class RequestBodyLimitMiddleware:
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return json_error("Content-Length header is not a number.", status=400)
+            return json_error(
+                "Content-Length header is not a number.", status=400, code=errors.BAD_REQUEST
+            )
         if limit is not None and length > limit:
-            return json_error(f"Request body exceeds the limit of {limit} bytes.", status=413)
+            return json_error(
+                f"Request body exceeds the limit of {limit} bytes.",
+                status=413,
+                code=errors.REQUEST_TOO_LARGE,
+            )
         return self.get_response(request)

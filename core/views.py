@@ -26,11 +26,13 @@ from rest_framework.decorators import (
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
+from core.api import errors
+
 logger = logging.getLogger(__name__)
 
 
-def json_error(detail: str, *, status: int) -> JsonResponse:
-    return JsonResponse({"detail": detail}, status=status)
+def json_error(detail: str, *, status: int, code: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
 def _is_api(request) -> bool:
@@ -39,21 +41,25 @@ def _is_api(request) -> bool:
 
 def bad_request(request, exception, template_name="400.html"):
     if isinstance(exception, RequestDataTooBig):
-        return json_error("Request body is too large.", status=413)
+        return json_error("Request body is too large.", status=413, code=errors.REQUEST_TOO_LARGE)
     if _is_api(request):
-        return json_error("Bad request.", status=400)
+        return json_error("Bad request.", status=400, code=errors.BAD_REQUEST)
     return defaults.bad_request(request, exception)
 
 
 def permission_denied(request, exception, template_name="403.html"):
     if _is_api(request):
-        return json_error("You do not have permission to perform this action.", status=403)
+        return json_error(
+            "You do not have permission to perform this action.",
+            status=403,
+            code=errors.PERMISSION_DENIED,
+        )
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception, template_name="404.html"):
     if _is_api(request):
-        return json_error("Not found.", status=404)
+        return json_error("Not found.", status=404, code=errors.NOT_FOUND)
     return defaults.page_not_found(request, exception)
 
 
@@ -66,14 +72,14 @@ def server_error(request, template_name="500.html"):
         log_unavailable(request, exc)
         return service_unavailable(detail)
     if _is_api(request):
-        return json_error("Internal server error.", status=500)
+        return json_error("Internal server error.", status=500, code=errors.SERVER_ERROR)
     return defaults.server_error(request)
 
 
 def csrf_failure(request, reason=""):
     """CSRF_FAILURE_VIEW: JSON under /api/ (the API itself uses tokens, not cookies)."""
     if _is_api(request):
-        return json_error("CSRF verification failed.", status=403)
+        return json_error("CSRF verification failed.", status=403, code=errors.CSRF_FAILED)
     return csrf.csrf_failure(request, reason=reason)
 
 
@@ -107,7 +113,7 @@ def log_unavailable(request, exc: BaseException) -> None:
 
 def service_unavailable(detail: str) -> JsonResponse:
     """503 for a service that cannot be reached: the client should retry, not give up."""
-    response = json_error(detail, status=503)
+    response = json_error(detail, status=503, code=errors.SERVICE_UNAVAILABLE)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response
 
@@ -116,7 +122,7 @@ def service_unavailable(detail: str) -> JsonResponse:
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
     """Catch-all for unknown /api/ URLs, so they are JSON even with DEBUG on."""
-    return json_error("Not found.", status=404)
+    return json_error("Not found.", status=404, code=errors.NOT_FOUND)
 
 
 def _cache_is_redis() -> bool:
@@ -137,6 +143,7 @@ def _cache_is_redis() -> bool:
             "HealthDown",
             {
                 "detail": serializers.CharField(),
+                "code": serializers.CharField(),
                 "status": serializers.CharField(),
                 "database": serializers.CharField(),
                 "cache": serializers.CharField(required=False, help_text="With REDIS_URL only."),
@@ -171,7 +178,12 @@ def health(request):
             details.append(CACHE_UNAVAILABLE)
     if details:
         return Response(
-            {"detail": " ".join(details), **report, "status": "unavailable"},
+            {
+                "detail": " ".join(details),
+                "code": errors.SERVICE_UNAVAILABLE,
+                **report,
+                "status": "unavailable",
+            },
             status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
@@ -186,5 +198,7 @@ def metrics(request):
     if settings.METRICS_TOKEN:
         presented = request.headers.get("Authorization", "").removeprefix("Bearer ")
         if not constant_time_compare(presented, settings.METRICS_TOKEN):
-            return json_error("A valid metrics token is required.", status=401)
+            return json_error(
+                "A valid metrics token is required.", status=401, code=errors.NOT_AUTHENTICATED
+            )
     return ExportToDjangoView(request)

@@ -72,6 +72,7 @@ def test_register_rejects_invalid_field(api_client, field, value):
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "Invalid input."
+    assert body["code"] == "validation_error"
     assert list(body["errors"]) == [field]
     assert User.objects.count() == 0
 
@@ -155,7 +156,11 @@ def test_unknown_user_and_wrong_password_get_the_same_401(api_client):
     unknown_user = api_client.post(LOGIN, {"username": "nobody_here", "password": "nope-nope"})
 
     assert wrong_password.status_code == unknown_user.status_code == 401
-    assert wrong_password.json() == unknown_user.json() == {"detail": "Invalid credentials."}
+    assert (
+        wrong_password.json()
+        == unknown_user.json()
+        == {"detail": "Invalid credentials.", "code": "invalid_credentials"}
+    )
 
 
 def test_inactive_user_cannot_log_in(api_client):
@@ -164,7 +169,7 @@ def test_inactive_user_cannot_log_in(api_client):
     response = api_client.post(LOGIN, {"username": "john_doe", "password": PASSWORD})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid credentials."}
+    assert response.json() == {"detail": "Invalid credentials.", "code": "invalid_credentials"}
 
 
 def test_login_without_a_name_is_a_400(api_client):
@@ -209,7 +214,7 @@ def test_failed_logins_per_username_are_throttled_and_lock_out_the_right_passwor
 
     assert locked.status_code == 429
     assert int(locked["Retry-After"]) > 0
-    assert set(locked.json()) == {"detail"}
+    assert set(locked.json()) == {"detail", "code"}
     assert "throttled" in locked.json()["detail"].lower()
 
 
@@ -249,7 +254,10 @@ def test_logout_revokes_the_access_token_while_another_session_survives(api_clie
 
     assert response.status_code == 204
     assert first_client.get(PROFILE).status_code == 401
-    assert first_client.get(PROFILE).json() == {"detail": "Token has been revoked."}
+    assert first_client.get(PROFILE).json() == {
+        "detail": "Token has been revoked.",
+        "code": "token_invalid",
+    }
     assert client_for(user).get(PROFILE).status_code == 200
     second_client = bearer(type(api_client)(), second["token"])
     assert second_client.get(PROFILE).status_code == 200
@@ -266,7 +274,7 @@ def test_logout_with_refresh_token_revokes_it_too(api_client):
     assert response.status_code == 204
     refreshed = type(api_client)().post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
     assert refreshed.status_code == 401
-    assert set(refreshed.json()) == {"detail"}
+    assert set(refreshed.json()) == {"detail", "code"}
 
 
 def test_logout_with_a_malformed_refresh_token_is_a_400_and_revokes_nothing(auth_client):
@@ -294,7 +302,10 @@ def test_logout_needs_a_token(api_client):
     response = api_client.post(LOGOUT)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
@@ -311,7 +322,7 @@ def test_refresh_rotates_and_the_used_token_is_refused(api_client):
     assert bearer(type(api_client)(), body["token"]).get(PROFILE).status_code == 200
     reused = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
     assert reused.status_code == 401
-    assert set(reused.json()) == {"detail"}
+    assert set(reused.json()) == {"detail", "code"}
     assert api_client.post(REFRESH, {"refresh": body["refresh"]}, format="json").status_code == 200
 
 
@@ -354,7 +365,10 @@ def test_profile_needs_a_token(api_client):
     response = api_client.get(PROFILE)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {
+        "detail": "Authentication credentials were not provided.",
+        "code": "not_authenticated",
+    }
 
 
 @pytest.mark.parametrize("method", ["put", "patch"])

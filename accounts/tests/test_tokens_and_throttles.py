@@ -41,7 +41,10 @@ def test_refresh_after_a_password_change_is_refused(api_client):
     response = api_client.post(REFRESH, {"refresh": refresh})
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "The user's password has been changed."}
+    assert response.json() == {
+        "detail": "The user's password has been changed.",
+        "code": "token_invalid",
+    }
 
 
 @pytest.mark.django_db
@@ -57,7 +60,7 @@ def test_refresh_for_a_deleted_or_deactivated_account_is_refused(api_client, fat
     response = api_client.post(REFRESH, {"refresh": refresh})
 
     assert response.status_code == 401
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "code"}
 
 
 @pytest.mark.django_db
@@ -97,7 +100,7 @@ def test_non_ascii_spellings_never_reach_an_ascii_username(api_client, spelling)
     response = login(api_client, spelling)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid credentials."}
+    assert response.json() == {"detail": "Invalid credentials.", "code": "invalid_credentials"}
 
 
 @pytest.mark.django_db
@@ -106,7 +109,7 @@ def test_login_with_a_json_body_that_is_not_an_object_is_a_400(api_client, body)
     response = api_client.post(LOGIN, data=body, content_type="application/json")
 
     assert response.status_code == 400
-    assert set(response.json()) == {"detail", "errors"}
+    assert set(response.json()) == {"detail", "code", "errors"}
 
 
 @pytest.mark.django_db(transaction=True)

@@ -118,7 +118,9 @@ def test_overlap_and_unavailable_are_409(auth_client):
     unavailable = book(auth_client, closed, 1, 2)
 
     assert overlap.status_code == unavailable.status_code == 409
-    assert set(overlap.json()) == set(unavailable.json()) == {"detail"}
+    assert set(overlap.json()) == set(unavailable.json()) == {"detail", "code"}
+    assert overlap.json()["code"] == "booking_conflict"
+    assert unavailable.json()["code"] == "property_unavailable"
     assert Booking.objects.count() == 1
 
 
@@ -215,7 +217,7 @@ def test_detail_is_for_the_guest_only(user, auth_client):
     assert auth_client.get(f"{BOOKINGS}{mine.pk}/").json()["id"] == mine.pk
     hidden = auth_client.get(f"{BOOKINGS}{theirs.pk}/")
     assert hidden.status_code == 404
-    assert hidden.json() == {"detail": "Not found."}
+    assert hidden.json() == {"detail": "Not found.", "code": "not_found"}
     assert client_for(theirs.property.owner).get(f"{BOOKINGS}{theirs.pk}/").status_code == 404
 
 
@@ -248,7 +250,7 @@ def test_cancel_twice_or_after_check_in_is_409(user, auth_client):
     assert auth_client.delete(f"{BOOKINGS}{cancelled.pk}/").status_code == 409
     response = auth_client.delete(f"{BOOKINGS}{started.pk}/")
     assert response.status_code == 409
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "code"}
 
 
 def test_booking_of_a_deleted_property_keeps_its_title(user, auth_client):
@@ -268,7 +270,7 @@ def test_property_with_an_upcoming_booking_cannot_be_deleted():
     response = host.delete(f"/api/properties/{booking.property_id}/")
 
     assert response.status_code == 409
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "code"}
     booking.property.refresh_from_db()
     assert booking.property.deleted_at is None
 

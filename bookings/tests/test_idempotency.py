@@ -50,7 +50,8 @@ def test_same_key_with_another_body_is_a_422_and_books_nothing_more(auth_client)
     assert other.status_code == 422
     assert other.json() == {
         "detail": "This Idempotency-Key was already used for a different booking request; "
-        "use a new key for a new request."
+        "use a new key for a new request.",
+        "code": "idempotency_key_reused",
     }
     assert list(Booking.objects.values_list("pk", flat=True)) == [first.json()["id"]]
 
@@ -100,6 +101,7 @@ def test_malformed_key_is_a_400_naming_the_header(auth_client, key):
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Invalid input.",
+        "code": "validation_error",
         "errors": {"Idempotency-Key": ["Use 1 to 255 visible ASCII characters, e.g. a UUID."]},
     }
     assert not Booking.objects.exists()

@@ -232,8 +232,9 @@ CSRF_FAILURE_VIEW = "core.views.csrf_failure"
 # Tokens travel in the Authorization header, never in cookies, so credentials stay off.
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_URLS_REGEX = r"^/api/.*$"
-CORS_ALLOW_HEADERS = [*default_cors_headers, "idempotency-key"]
-CORS_EXPOSE_HEADERS = ["Retry-After"]
+CORS_ALLOW_HEADERS = [*default_cors_headers, "idempotency-key", "x-request-id"]
+# Browsers hide every response header but a few simple ones unless the server exposes it.
+CORS_EXPOSE_HEADERS = ["Retry-After", "Idempotent-Replayed", "X-Request-ID"]
 SILENCED_SYSTEM_CHECKS = [
     # W008: the app serves plain HTTP behind a TLS-terminating proxy, which does the redirect;
     # set SECURE_SSL_REDIRECT=true only when no proxy does.

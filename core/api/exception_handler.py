@@ -1,5 +1,5 @@
-"""One error shape for the whole API: {"detail": str}, plus "errors": {field: [message]} on 400s
-that come from validation."""
+"""One error shape for the whole API: {"detail": str, "code": str}, plus
+"errors": {field: [message]} on 400s that come from validation."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.api.errors import SERVICE_UNAVAILABLE, VALIDATION_ERROR, code_for_api_exception
 from core.exceptions import ApplicationError
 from core.views import RETRY_AFTER_SECONDS, log_unavailable, unavailable_detail
 
@@ -33,13 +34,13 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
 
     if isinstance(exc, ApplicationError):
-        return Response({"detail": exc.message}, status=exc.status_code)
+        return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)
 
     unavailable = unavailable_detail(exc)
     if unavailable is not None:
         log_unavailable(context["request"], exc)
         return Response(
-            {"detail": unavailable},
+            {"detail": unavailable, "code": SERVICE_UNAVAILABLE},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
@@ -52,13 +53,13 @@ def exception_handler(exc, context):
         errors = exc.detail
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
-        response.data = {"detail": VALIDATION_DETAIL, "errors": errors}
-    elif isinstance(response.data, dict) and "detail" in response.data:
-        # simplejwt adds "code" and "messages" to token errors; keep the shape uniform.
-        response.data = {"detail": str(response.data["detail"])}
-    else:
-        response.data = {"detail": _flatten(response.data)}
+        response.data = {"detail": VALIDATION_DETAIL, "code": VALIDATION_ERROR, "errors": errors}
+        return response
 
-    if response.status_code == status.HTTP_401_UNAUTHORIZED:
-        response.data.setdefault("detail", "Authentication credentials were not provided.")
+    code = code_for_api_exception(getattr(exc, "default_code", ""))
+    if isinstance(response.data, dict) and "detail" in response.data:
+        # simplejwt adds its own "code" and "messages" to token errors; keep the shape uniform.
+        response.data = {"detail": str(response.data["detail"]), "code": code}
+    else:
+        response.data = {"detail": _flatten(response.data), "code": code}
     return response

@@ -20,7 +20,17 @@ def repeated_parameter_errors(query: QueryDict, names) -> dict[str, list[str]]:
 
 
 class StrictFilterForm(forms.Form):
-    """django-filter form: refuses repeated parameters and empty typed ones (400 naming them)."""
+    """django-filter form: refuses repeated parameters and empty typed ones (400 naming them), and
+    says which values a choice parameter takes when it gets another one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ChoiceField):
+                valid = ", ".join(str(value) for value, _ in field.choices if value != "")
+                field.error_messages["invalid_choice"] = (
+                    f"%(value)s is not one of the valid values: {valid}."
+                )
 
     def clean(self):
         cleaned = super().clean()

@@ -9,6 +9,8 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
+from core.api.errors import error_codes
+
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `errors` names each field (or query parameter) and what is wrong.",
     401: "No, invalid, expired or revoked bearer token.",
@@ -38,11 +40,21 @@ URI_TOO_LONG = {
 
 class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong, for a human.")
+    code = serializers.ChoiceField(
+        choices=[],
+        help_text="What went wrong, for a program: stable, safe to branch on "
+        "(e.g. `validation_error`, `not_authenticated`, `booking_conflict`, `throttled`).",
+    )
     errors = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Only on 400s from validation: messages per field or query parameter.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Filled when the schema is built, once every app has declared its domain errors.
+        self.fields["code"].choices = error_codes()
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

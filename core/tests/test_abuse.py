@@ -70,7 +70,7 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
 
     assert response.status_code == FOREIGN_OBJECT_STATUS[(method, path)]
     if response.status_code != 200:
-        assert set(response.json()) == {"detail"}
+        assert set(response.json()) == {"detail", "code"}
     if method == "GET" and path.endswith("availability/"):
         assert "guest" not in str(response.json())
     booking.refresh_from_db()
@@ -118,7 +118,7 @@ def test_bad_access_tokens_are_401_even_on_public_endpoints(kind):
     public = client.get("/api/properties/")
 
     assert (private.status_code, public.status_code) == (401, 401)
-    assert set(private.json()) == {"detail"}
+    assert set(private.json()) == {"detail", "code"}
 
 
 @pytest.mark.parametrize("fate", ["deactivated", "deleted"])
@@ -133,7 +133,7 @@ def test_token_of_a_deactivated_or_deleted_user_is_401(fate):
     response = client.get("/api/profile/")
 
     assert response.status_code == 401
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "code"}
 
 
 def test_access_token_used_as_refresh_token_is_401(api_client):
@@ -226,7 +226,7 @@ def low_rates(monkeypatch):
 def _assert_throttled(response):
     assert response.status_code == 429
     assert 0 < int(response["Retry-After"]) <= 60 * 60
-    assert set(response.json()) == {"detail"}
+    assert response.json()["code"] == "throttled"
     assert response.json()["detail"].startswith("Request was throttled.")
 
 

@@ -45,7 +45,10 @@ def test_reads_and_logins_are_a_503_to_retry_while_redis_is_down(api_client, use
     for response in responses:
         assert response.status_code == 503
         assert response["Retry-After"] == "5"
-        assert response.json() == {"detail": "The cache is unavailable; try again shortly."}
+        assert response.json() == {
+            "detail": "The cache is unavailable; try again shortly.",
+            "code": "service_unavailable",
+        }
 
 
 def test_cached_reads_are_a_503_when_only_the_shared_cache_is_down(api_client):

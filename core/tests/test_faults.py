@@ -25,7 +25,10 @@ from core.views import server_error
 from properties.models import Property
 from properties.tests.factories import PropertyFactory
 
-UNAVAILABLE = {"detail": "The database is unavailable; try again shortly."}
+UNAVAILABLE = {
+    "detail": "The database is unavailable; try again shortly.",
+    "code": "service_unavailable",
+}
 postgresql_only = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="network faults between the app and PostgreSQL; SQLite is a file in the process",
@@ -65,6 +68,7 @@ def test_unreachable_database_is_a_503_in_the_error_shape_then_recovers(tmp_path
     assert health["Retry-After"] == "5"
     assert health.json() == {
         "detail": "The database is unavailable; try again shortly.",
+        "code": "service_unavailable",
         "status": "unavailable",
         "database": "unavailable",
     }

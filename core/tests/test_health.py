@@ -30,6 +30,7 @@ def test_health_is_a_503_when_redis_is_configured_and_down(api_client):
     assert response["Retry-After"] == "5"
     assert response.json() == {
         "detail": "The cache is unavailable; try again shortly.",
+        "code": "service_unavailable",
         "status": "unavailable",
         "database": "ok",
         "cache": "unavailable",

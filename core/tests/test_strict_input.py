@@ -132,7 +132,7 @@ def test_unknown_api_url_is_a_json_404_for_every_method_not_a_csrf_403(auth_clie
     response = getattr(auth_client, method)("/api/properties/%C2%84/")
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 def test_nul_bytes_in_text_are_a_400_not_a_database_error(api_client):

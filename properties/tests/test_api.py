@@ -118,6 +118,7 @@ def test_create_rejects_invalid_field(auth_client, field, value):
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "Invalid input."
+    assert body["code"] == "validation_error"
     assert list(body["errors"]) == [field]
     assert Property.objects.count() == 0
 
@@ -166,7 +167,7 @@ def test_unknown_property_is_404(api_client):
     for path in ("/api/properties/999999/", "/api/properties/abc/"):
         response = api_client.get(path)
         assert response.status_code == 404
-        assert response.json() == {"detail": "Not found."}
+        assert response.json() == {"detail": "Not found.", "code": "not_found"}
 
 
 # --- update ----------------------------------------------------------------------------------
@@ -227,7 +228,10 @@ def test_writes_by_another_user_are_403(auth_client, method):
     response = getattr(auth_client, method)(detail(listing), MODERN_STUDIO)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only the owner can change this."}
+    assert response.json() == {
+        "detail": "Only the owner can change this.",
+        "code": "permission_denied",
+    }
     listing.refresh_from_db()
     assert (listing.title, listing.deleted_at) == ("Before", None)
 
@@ -301,6 +305,7 @@ def test_malformed_page_parameters_are_400(api_client, param, value):
     assert response.status_code == 400
     assert response.json() == {
         "detail": "Invalid input.",
+        "code": "validation_error",
         "errors": {param: ["Must be a positive integer."]},
     }
 
@@ -311,7 +316,7 @@ def test_page_past_the_end_is_404(api_client):
     response = api_client.get(LIST, {"page": 2})
 
     assert response.status_code == 404
-    assert set(response.json()) == {"detail"}
+    assert set(response.json()) == {"detail", "code"}
 
 
 def test_default_order_is_newest_first_and_pages_are_stable(api_client):

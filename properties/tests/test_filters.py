@@ -123,6 +123,7 @@ def test_bad_filter_values_are_400_naming_the_parameter(api_client, params, fiel
     assert response.status_code == 400
     body = response.json()
     assert body["detail"] == "Invalid input."
+    assert body["code"] == "validation_error"
     assert field in body["errors"]
 
 
@@ -146,3 +147,15 @@ def test_stay_dates_follow_the_booking_rules(api_client):
         ).status_code
         == 200
     )
+
+
+def test_an_unknown_ordering_names_the_valid_values(api_client):
+    response = api_client.get(LIST, {"ordering": "title"})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "ordering": [
+            "title is not one of the valid values: "
+            "price_per_night, -price_per_night, created_at, -created_at."
+        ]
+    }

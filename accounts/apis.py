@@ -1,17 +1,17 @@
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.selectors import user_get_by_login_name
 from accounts.serializers import (
     AuthOutputSerializer,
     LoginInputSerializer,
     LogoutInputSerializer,
+    PasswordChangeInputSerializer,
     ProfileInputSerializer,
     ProfileOutputSerializer,
     RefreshInputSerializer,
@@ -22,14 +22,13 @@ from accounts.services import (
     token_pair_create,
     token_refresh,
     token_revoke,
-    user_authenticate,
     user_create,
+    user_login,
+    user_password_change,
     user_update,
 )
-from accounts.throttles import LoginAddressThrottle, LoginUsernameThrottle
 from core.api.schema import error_responses
-from core.exceptions import InvalidCredentials
-from core.metrics import LOGIN_LOCKOUTS
+from core.exceptions import LoginThrottled
 
 JOHN_DOE_AUTH = OpenApiExample(
     "john_doe",
@@ -42,6 +41,15 @@ JOHN_DOE_AUTH = OpenApiExample(
     },
     response_only=True,
 )
+
+
+class LoginThrottledAs429:
+    """Answer LoginThrottled as DRF's own 429, with its message and `Retry-After`."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, LoginThrottled):
+            exc = Throttled(wait=exc.wait)
+        return super().handle_exception(exc)
 
 
 def _auth_payload(user) -> dict:
@@ -88,11 +96,9 @@ class RegisterApi(APIView):
         return Response(_auth_payload(user), status=status.HTTP_201_CREATED)
 
 
-class LoginApi(APIView):
+class LoginApi(LoginThrottledAs429, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    # Request rates as everywhere; failed logins are counted below, under the account's lock.
-    login_throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
 
     @extend_schema(
         tags=["accounts"],
@@ -112,30 +118,9 @@ class LoginApi(APIView):
         serializer = LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         name = serializer.validated_data.get("username") or serializer.validated_data["email"]
-        self.login_name = name
-        throttles = [throttle_class() for throttle_class in self.login_throttle_classes]
-        with transaction.atomic():
-            # Attempts on one account queue on its row, so each one sees every failure before
-            # it: a burst of simultaneous wrong passwords cannot slip past the limit. The
-            # per-account throttle keys on this row too.
-            self.login_account = user_get_by_login_name(name=name, lock=True)
-            refused = [t for t in throttles if not t.allow_request(request, self)]
-            if refused:
-                for throttle in refused:
-                    LOGIN_LOCKOUTS.labels(scope=throttle.scope).inc()
-                self.throttled(request, max(t.wait() for t in refused))
-            try:
-                user = user_authenticate(
-                    request=request, name=name, password=serializer.validated_data["password"]
-                )
-            except InvalidCredentials:
-                # Recorded inside the transaction (the shared cache may be a database table)
-                # and while the lock is held; the error is raised once it is committed.
-                user = None
-                for throttle in throttles:
-                    throttle.record_failure()
-        if user is None:
-            raise InvalidCredentials()
+        user = user_login(
+            request=request, name=name, password=serializer.validated_data["password"]
+        )
         return Response(_auth_payload(user))
 
 
@@ -177,7 +162,30 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProfileApi(APIView):
+class PasswordChangeApi(LoginThrottledAs429, APIView):
+    """Change the password: every token issued before stops working, the caller gets a fresh
+    pair."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["accounts"],
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairOutputSerializer},
+    )
+    def post(self, request):
+        serializer = PasswordChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_password_change(request=request, user=request.user, **serializer.validated_data)
+        refresh = token_pair_create(user=user)
+        return Response(
+            TokenPairOutputSerializer(
+                {"token": str(refresh.access_token), "refresh": str(refresh)}
+            ).data
+        )
+
+
+class ProfileApi(LoginThrottledAs429, APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(tags=["accounts"], responses={200: ProfileOutputSerializer})
@@ -190,7 +198,7 @@ class ProfileApi(APIView):
     def put(self, request):
         serializer = ProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_update(user=request.user, **serializer.validated_data)
+        user = user_update(request=request, user=request.user, **serializer.validated_data)
         return Response(ProfileOutputSerializer(user).data)
 
     @extend_schema(

@@ -58,3 +58,17 @@ class RevokedAccessToken(models.Model):
 
     def __str__(self):
         return self.jti
+
+
+class RevokedTokenFamily(models.Model):
+    """Every token descended from one login (the refresh tokens of its rotation chain and the
+    access tokens they issued), revoked because an already-rotated refresh token of the chain
+    came back: someone holds a copy. `family` is the chain's first refresh-token id, carried in
+    each of its tokens' `family` claim. Rows past `expires_at` (when the chain's last token
+    would have expired anyway) are purged by `manage.py purge_expired_tokens`."""
+
+    family = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.family

@@ -44,12 +44,28 @@ class LogoutInputSerializer(serializers.Serializer):
 
 class ProfileInputSerializer(serializers.Serializer):
     """Every field optional: PUT and PATCH both update the subset given. Anything else in the
-    body (id, date_joined, is_staff, password) is ignored."""
+    body (id, date_joined, is_staff, password) is ignored. A new email needs the current
+    password."""
 
     username = fields.CharField(required=False, max_length=30, validators=[username_validator])
     email = fields.EmailField(required=False, max_length=254)
     first_name = fields.CharField(required=False, allow_blank=True, max_length=150)
     last_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    current_password = fields.CharField(
+        required=False,
+        max_length=128,
+        trim_whitespace=False,
+        help_text="Required to change the email.",
+    )
+
+
+class PasswordChangeInputSerializer(serializers.Serializer):
+    current_password = fields.CharField(max_length=128, trim_whitespace=False)
+    new_password = fields.CharField(
+        max_length=128,
+        trim_whitespace=False,
+        help_text="Checked by the password validators (length, common, numeric, similarity).",
+    )
 
 
 class ProfileOutputSerializer(serializers.ModelSerializer):

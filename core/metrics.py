@@ -22,11 +22,14 @@ IDEMPOTENT_REPLAYS = Counter(
     "Idempotency-Key created.",
 )
 LOGIN_FAILURES = Counter(
-    "booking_login_failures", "Logins refused for a wrong password or an unknown name (401)."
+    "booking_login_failures",
+    "Failed password checks: logins (401) and current-password confirmations, which count "
+    "against the same failed-login limits.",
 )
 LOGIN_LOCKOUTS = Counter(
     "booking_login_lockouts",
-    "Logins refused because too many failed before them (429), by the limit that refused them.",
+    "Password checks refused because too many failed before them (429), by the limit that "
+    "refused them.",
     ["scope"],
 )
 CACHE_LOOKUPS = Counter(

@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.http import Http404
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -31,6 +32,10 @@ from properties.services import property_create, property_delete, property_updat
 PAGING_PARAMS = {"page", "page_size", api_settings.URL_FORMAT_OVERRIDE}
 LIST_PARAMS = {*PropertyFilter.base_filters, *PAGING_PARAMS}
 DETAIL_PARAMS = {api_settings.URL_FORMAT_OVERRIDE}
+# How long browsers and shared caches may reuse an anonymous list or detail without asking;
+# after that they revalidate with the ETag (a 304 while nothing changed). A write shows there
+# at most this late.
+PUBLIC_MAX_AGE_SECONDS = 30
 
 MODERN_STUDIO = {
     "title": "Modern Studio",
@@ -96,7 +101,7 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(LIST_PARAMS)
-        return Response(self._cached(self._list_data))
+        return self._public(Response(self._cached(self._list_data)))
 
     def _list_data(self) -> dict:
         queryset = self.filter_queryset(self.get_queryset())
@@ -110,7 +115,7 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(DETAIL_PARAMS)
-        return Response(self._cached(self._detail_data))
+        return self._public(Response(self._cached(self._detail_data)))
 
     def _detail_data(self) -> dict:
         # The same plain row as the list. No object permission to check: IsOwnerOrReadOnly
@@ -120,6 +125,16 @@ class PropertyViewSet(viewsets.ModelViewSet):
         if row is None:
             raise Http404
         return property_row_representation(row)
+
+    def _public(self, response: Response) -> Response:
+        # The data is everyone's, but an answer to a signed-in request stays no-store like
+        # every authenticated one (core.middleware.NoStoreByDefaultMiddleware), and shared
+        # caches keep the two apart: a request with a token, even a bad one (401), never gets
+        # the anonymous copy. ConditionalGetMiddleware adds the ETag and answers 304.
+        patch_vary_headers(response, ["Authorization"])
+        if not self.request.user.is_authenticated:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE_SECONDS)
+        return response
 
     def _refuse_unknown_parameters(self, known: set[str]) -> None:
         # A parameter nothing reads would silently do nothing, and each new spelling of it

@@ -323,7 +323,8 @@ def test_refresh_rotates_and_the_used_token_is_refused(api_client):
     reused = api_client.post(REFRESH, {"refresh": tokens["refresh"]}, format="json")
     assert reused.status_code == 401
     assert set(reused.json()) == {"detail", "code"}
-    assert api_client.post(REFRESH, {"refresh": body["refresh"]}, format="json").status_code == 200
+    # The reuse revoked the whole login, the new pair included (test_credentials.py).
+    assert api_client.post(REFRESH, {"refresh": body["refresh"]}, format="json").status_code == 401
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", ""])
@@ -383,6 +384,7 @@ def test_profile_update_is_partial_and_ignores_read_only_fields(auth_client, use
             "date_joined": "2000-01-01T00:00:00Z",
             "is_staff": True,
             "password": "hijacked-password",
+            "current_password": PASSWORD,
         },
         format="json",
     )
@@ -408,7 +410,9 @@ def test_profile_refuses_another_users_username_and_email(auth_client, user):
     other = UserFactory(username="taken_name", email="taken@example.com")
 
     response = auth_client.put(
-        PROFILE, {"username": "TAKEN_NAME", "email": "Taken@example.com"}, format="json"
+        PROFILE,
+        {"username": "TAKEN_NAME", "email": "Taken@example.com", "current_password": PASSWORD},
+        format="json",
     )
 
     assert response.status_code == 400

@@ -67,6 +67,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag (a hash of the body) on cacheable GET answers, and 304 for a matching If-None-Match;
+    # no-store answers get none. Inside it, no-store is the default (core/middleware.py).
+    "django.middleware.http.ConditionalGetMiddleware",
+    "core.middleware.NoStoreByDefaultMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",

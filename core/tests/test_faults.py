@@ -129,6 +129,7 @@ def test_live_server_answers_503_while_postgresql_is_gone_and_recovers_without_r
     assert down[0].headers["Retry-After"] == "5"
     assert down[2].body == {
         "detail": "The database is unavailable; try again shortly.",
+        "code": "service_unavailable",
         "status": "unavailable",
         "database": "unavailable",
     }

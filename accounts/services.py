@@ -16,6 +16,7 @@ from accounts.models import RevokedAccessToken, RevokedTokenFamily, User
 from accounts.throttles import LoginAddressThrottle, LoginNameThrottle, login_throttles_lock
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import InvalidCredentials, LoginThrottled, TokenInvalid
+from core.metrics import LOGIN_FAILURES, LOGIN_LOCKOUTS
 from core.validators import email_normalize
 
 USERNAME_TAKEN = "A user with that username already exists."
@@ -130,11 +131,15 @@ def _password_check_counted(*, request, name: str, check: Callable[[], User | No
         # Checks on one name or from one address queue here, and a failure is recorded before
         # the lock is released: a burst of simultaneous attempts cannot slip past the limit.
         login_throttles_lock(throttles)
-        waits = [throttle.wait() for throttle in throttles if not throttle.allows_attempt()]
-        if waits:
+        refused = [throttle for throttle in throttles if not throttle.allows_attempt()]
+        if refused:
+            for throttle in refused:
+                LOGIN_LOCKOUTS.labels(scope=throttle.scope).inc()
+            waits = [throttle.wait() for throttle in refused]
             raise LoginThrottled(wait=max(waits, key=lambda wait: wait or 0))
         user = check()
         if user is None:
+            LOGIN_FAILURES.inc()
             # Recorded inside the transaction: the shared cache may be a database table.
             for throttle in throttles:
                 throttle.record_failure()

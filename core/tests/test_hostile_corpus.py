@@ -21,6 +21,7 @@ from accounts.services import token_pair_create
 from accounts.tests.factories import PASSWORD, UserFactory
 from bookings.models import Booking, IdempotencyKey
 from bookings.tests.factories import BookingFactory
+from core.api.fields import text_pattern
 from core.stays import utc_today
 from properties.models import Property
 from properties.tests.factories import PropertyFactory
@@ -106,10 +107,19 @@ def _body_schema(operation: dict) -> dict | None:
     return _resolve(content["application/json"]["schema"]) if content else None
 
 
+# The patterns every free-text field carries (no NUL; not only whitespace): still free text.
+FREE_TEXT_PATTERNS = {text_pattern(allow_blank=True), text_pattern(allow_blank=False)}
+
+
 def _is_typed(schema: dict) -> bool:
     """A parameter whose every valid value has a shape (not free text)."""
     schema = schema.get("items", schema) if schema.get("type") == "array" else schema
-    return schema.get("type") != "string" or bool({"enum", "pattern", "format"} & set(schema))
+    if "oneOf" in schema:  # drf-spectacular's "pattern, or blank" for optional text
+        branches = [branch for branch in schema["oneOf"] if branch.get("maxLength") != 0]
+        return all(_is_typed(branch) for branch in branches)
+    if schema.get("type") != "string" or {"enum", "format"} & set(schema):
+        return True
+    return "pattern" in schema and schema["pattern"] not in FREE_TEXT_PATTERNS
 
 
 def _sample(schema: dict):

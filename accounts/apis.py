@@ -72,6 +72,12 @@ class RegisterApi(APIView):
 
     @extend_schema(
         tags=["accounts"],
+        summary="Create an account",
+        description="Registers a user and signs them in: the answer carries a token pair. The "
+        "username (3 to 30 letters, digits or underscores) and the email must not belong to "
+        "another account, whatever their case, and the password must pass the password rules "
+        "(not too common, not all digits, not like the username); each failure is a 400 naming "
+        "the field.",
         request=RegisterInputSerializer,
         responses={201: AuthOutputSerializer},
         auth=[],
@@ -101,6 +107,11 @@ class LoginApi(LoginThrottledAs429, APIView):
 
     @extend_schema(
         tags=["accounts"],
+        summary="Sign in",
+        description="Give the password and the username or the email (either field takes "
+        "either). Wrong credentials are a 401, the same for an unknown account and a wrong "
+        "password. Failed attempts are limited per account and per client address: past the "
+        "limit the answer is a 429 with `Retry-After`.",
         request=LoginInputSerializer,
         responses={200: AuthOutputSerializer, **error_responses(401, 429)},
         auth=[],
@@ -135,6 +146,10 @@ class TokenRefreshApi(APIView):
 
     @extend_schema(
         tags=["accounts"],
+        summary="Refresh the token pair",
+        description="Trades a refresh token for a new access and refresh token. The refresh "
+        "token sent is used up: sending it again, like sending an expired, revoked or forged "
+        "one, is a 401.",
         request=RefreshInputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(401)},
         auth=[],
@@ -153,7 +168,15 @@ class TokenRefreshApi(APIView):
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["accounts"], request=LogoutInputSerializer, responses={204: None})
+    @extend_schema(
+        tags=["accounts"],
+        summary="Sign out",
+        description="Revokes the access token the request is made with, at once, and the "
+        "refresh token if one is sent. A `refresh` that is not a live token issued by this "
+        "server is a 400.",
+        request=LogoutInputSerializer,
+        responses={204: None},
+    )
     def post(self, request):
         serializer = LogoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -169,6 +192,11 @@ class PasswordChangeApi(LoginThrottledAs429, APIView):
 
     @extend_schema(
         tags=["accounts"],
+        summary="Change your password",
+        description="Needs the current password (a wrong one is a 400 naming "
+        "`current_password`; repeated failures are throttled like logins, 429). The new "
+        "password must pass the password rules (not too short, common, all digits or like the "
+        "username). Every token issued before stops working; the answer is a fresh pair.",
         request=PasswordChangeInputSerializer,
         responses={200: TokenPairOutputSerializer},
     )
@@ -184,15 +212,32 @@ class PasswordChangeApi(LoginThrottledAs429, APIView):
         )
 
 
+PROFILE_UPDATE = (
+    "Changes any of username, email, first and last name; PUT and PATCH alike take any subset, "
+    "and other fields in the body are ignored. A new email needs `current_password`, the "
+    "account's password (wrong or missing: a 400 naming it). A username or email that belongs "
+    "to another account, whatever its case, is a 400 naming the field."
+)
+
+
 class ProfileApi(LoginThrottledAs429, APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["accounts"], responses={200: ProfileOutputSerializer})
+    @extend_schema(
+        tags=["accounts"],
+        summary="Read your profile",
+        description="The signed-in user's account.",
+        responses={200: ProfileOutputSerializer},
+    )
     def get(self, request):
         return Response(ProfileOutputSerializer(request.user).data)
 
     @extend_schema(
-        tags=["accounts"], request=ProfileInputSerializer, responses={200: ProfileOutputSerializer}
+        tags=["accounts"],
+        summary="Update your profile",
+        description=PROFILE_UPDATE,
+        request=ProfileInputSerializer,
+        responses={200: ProfileOutputSerializer},
     )
     def put(self, request):
         serializer = ProfileInputSerializer(data=request.data)
@@ -201,7 +246,11 @@ class ProfileApi(LoginThrottledAs429, APIView):
         return Response(ProfileOutputSerializer(user).data)
 
     @extend_schema(
-        tags=["accounts"], request=ProfileInputSerializer, responses={200: ProfileOutputSerializer}
+        tags=["accounts"],
+        summary="Update part of your profile",
+        description=PROFILE_UPDATE,
+        request=ProfileInputSerializer,
+        responses={200: ProfileOutputSerializer},
     )
     def patch(self, request):
         return self.put(request)

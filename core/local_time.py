@@ -6,6 +6,7 @@ from datetime import date
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
@@ -18,6 +19,13 @@ def time_zone_names() -> frozenset[str]:
 
 def is_time_zone(name: str) -> bool:
     return name in time_zone_names()
+
+
+def validate_time_zone(value: str) -> None:
+    if not is_time_zone(value):
+        raise ValidationError(
+            f"{value} is not an IANA time zone name such as Europe/Paris or America/New_York."
+        )
 
 
 def local_today(time_zone: str) -> date:

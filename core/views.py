@@ -6,12 +6,16 @@ import sys
 
 import redis
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -116,6 +120,28 @@ def service_unavailable(detail: str) -> JsonResponse:
     return response
 
 
+@require_safe
+def index(request):
+    """GET /: what this service is and where to read about it, for a person or a script that
+    lands on the bare host."""
+    links = {
+        name: request.build_absolute_uri(reverse(url_name))
+        for name, url_name in [
+            ("docs", "swagger-ui"),
+            ("redoc", "redoc"),
+            ("schema", "schema"),
+            ("health", "health"),
+        ]
+    }
+    return JsonResponse(
+        {
+            "name": settings.SPECTACULAR_SETTINGS["TITLE"],
+            "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+            "links": links,
+        }
+    )
+
+
 # Exempt: an unknown URL is a 404 whatever the method; CSRF's 403 would only hide that.
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
@@ -123,10 +149,23 @@ def api_not_found(request, *args, **kwargs):
     return json_error("Not found.", status=404, code=errors.NOT_FOUND)
 
 
+def _cache_is_redis() -> bool:
+    return isinstance(caches["shared"], RedisCache)
+
+
 @extend_schema(
+    tags=["operations"],
+    summary="Health check",
+    description="For load balancers: 200 while the app answers and its database too, else a "
+    "503 with `Retry-After`. No authentication, no rate limit.",
     responses={
         200: inline_serializer(
-            "Health", {"status": serializers.CharField(), "database": serializers.CharField()}
+            "Health",
+            {
+                "status": serializers.CharField(),
+                "database": serializers.CharField(),
+                "cache": serializers.CharField(required=False, help_text="With REDIS_URL only."),
+            },
         ),
         503: inline_serializer(
             "HealthDown",
@@ -135,6 +174,7 @@ def api_not_found(request, *args, **kwargs):
                 "code": serializers.CharField(),
                 "status": serializers.CharField(),
                 "database": serializers.CharField(),
+                "cache": serializers.CharField(required=False, help_text="With REDIS_URL only."),
             },
         ),
     },
@@ -145,23 +185,37 @@ def api_not_found(request, *args, **kwargs):
 @permission_classes([AllowAny])
 @throttle_classes([])
 def health(request):
-    """Liveness and database reachability, for load balancers."""
+    """Liveness, and whether the services every instance needs answer: the database, and Redis
+    when it is configured (logins and every throttled request need it). 503 if either does not."""
+    report = {"status": "ok", "database": "ok"}
+    details = []
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
         logger.warning("health check: database unavailable", exc_info=True)
+        report["database"] = "unavailable"
+        details.append(DATABASE_UNAVAILABLE)
+    if _cache_is_redis():
+        report["cache"] = "ok"
+        try:
+            caches["shared"].get("health-check")
+        except (redis.ConnectionError, redis.TimeoutError):
+            logger.warning("health check: cache unavailable", exc_info=True)
+            report["cache"] = "unavailable"
+            details.append(CACHE_UNAVAILABLE)
+    if details:
         return Response(
             {
-                "detail": DATABASE_UNAVAILABLE,
+                "detail": " ".join(details),
                 "code": errors.SERVICE_UNAVAILABLE,
+                **report,
                 "status": "unavailable",
-                "database": "unavailable",
             },
             status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return Response({"status": "ok", "database": "ok"})
+    return Response(report)
 
 
 def metrics(request):

@@ -55,7 +55,16 @@ class PropertyAdmin(admin.ModelAdmin):
         ("Price", {"fields": ["price_per_night", "currency"]}),
         (
             "The place",
-            {"fields": ["room_type", "property_type", "max_guests", "bedrooms", "beds", "bathrooms"]},
+            {
+                "fields": [
+                    "room_type",
+                    "property_type",
+                    "max_guests",
+                    "bedrooms",
+                    "beds",
+                    "bathrooms",
+                ]
+            },
         ),
         ("Amenities", {"fields": ["amenities"]}),
         (

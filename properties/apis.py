@@ -16,7 +16,7 @@ from rest_framework.settings import api_settings
 from accounts.models import User
 from core.api.pagination import PageNumberPagination
 from core.api.permissions import IsOwnerOrReadOnly
-from core.api.schema import error_responses
+from core.api.schema import EXAMPLE_CREATED_AT, error_responses
 from core.api.urls import ID_PATTERN
 from core.cache_generations import AVAILABILITY, LISTINGS, response_cache_get_or_compute
 from core.local_time import calendar_epoch
@@ -53,9 +53,25 @@ MODERN_STUDIO = {
 }
 
 
+STAY_RULES = (
+    "`check_in` may not be before today (UTC) nor more than 730 days ahead; `check_out` must be "
+    "after it, at most 365 nights later."
+)
+
+
 @extend_schema_view(
-    list=extend_schema(auth=[]),
+    list=extend_schema(
+        summary="Search properties",
+        description="Anyone may browse, newest first, 20 per page at most. Every filter is "
+        "optional and they combine. `check_in` with `check_out` keeps only properties free "
+        f"for that stay: {STAY_RULES} Those two date rules depend on today, so the schema "
+        "cannot state them; a date outside them is a 400 naming it, as is any parameter the "
+        "list does not know or any parameter given twice.",
+        auth=[],
+    ),
     retrieve=extend_schema(
+        summary="Read a property",
+        description="Anyone may read a listed property; a removed one is a 404.",
         auth=[],
         parameters=[
             OpenApiParameter(
@@ -66,6 +82,9 @@ MODERN_STUDIO = {
         ],
     ),
     create=extend_schema(
+        summary="List a property",
+        description="A signed-in user lists a place and becomes its owner. The price per "
+        "night is a JSON number or a decimal string, above 0 and at most 1,000,000, in cents.",
         examples=[
             OpenApiExample("Modern Studio", value=MODERN_STUDIO, request_only=True),
             OpenApiExample(
@@ -74,16 +93,32 @@ MODERN_STUDIO = {
                     "id": 10,
                     **MODERN_STUDIO,
                     "owner": "john_doe",
-                    "created_at": "2025-05-20T09:30:00Z",
-                    "updated_at": "2025-05-20T09:30:00Z",
+                    "created_at": EXAMPLE_CREATED_AT,
+                    "updated_at": EXAMPLE_CREATED_AT,
                 },
                 response_only=True,
             ),
-        ]
+        ],
     ),
-    update=extend_schema(responses={200: PropertySerializer, **error_responses(403)}),
-    partial_update=extend_schema(responses={200: PropertySerializer, **error_responses(403)}),
-    destroy=extend_schema(responses={204: None, **error_responses(403, 409)}),
+    update=extend_schema(
+        summary="Replace a property",
+        description="The owner replaces every editable field (others are a 403). Bookings "
+        "already made keep the price they were confirmed at.",
+        responses={200: PropertySerializer, **error_responses(403)},
+    ),
+    partial_update=extend_schema(
+        summary="Change part of a property",
+        description="The owner changes any of the editable fields (others are a 403). "
+        "Bookings already made keep the price they were confirmed at.",
+        responses={200: PropertySerializer, **error_responses(403)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a property",
+        description="The owner unlists the property (others are a 403). While a confirmed "
+        "stay there has not ended the answer is a 409: guests keep the place they counted on. "
+        "Past bookings still show its title.",
+        responses={204: None, **error_responses(403, 409)},
+    ),
 )
 class PropertyViewSet(viewsets.ModelViewSet):
     """Anyone browses and searches; a signed-in user lists places; only the owner changes or

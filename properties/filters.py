@@ -3,11 +3,21 @@ from decimal import Decimal
 
 from django import forms
 from django_filters import rest_framework as filters
+from drf_spectacular.drainage import set_override
 
-from core.api.query import BooleanFilter, DateFilter, StrictFilterForm
+from core.api.fields import CENT, text_pattern
+from core.api.query import BooleanFilter, DateFilter, MoneyFormField, StrictFilterForm
 from core.stays import MAX_DAYS_AHEAD, earliest_today, latest_today, stay_shape_errors
 from core.text import fold
-from properties.models import MAX_BEDS, MAX_GUESTS, MAX_ROOMS, Amenity, PropertyType, RoomType
+from properties.models import (
+    MAX_BEDS,
+    MAX_GUESTS,
+    MAX_PRICE_PER_NIGHT,
+    MAX_ROOMS,
+    Amenity,
+    PropertyType,
+    RoomType,
+)
 from properties.selectors import (
     property_available_between,
     property_in_bounds,
@@ -15,6 +25,17 @@ from properties.selectors import (
     property_search,
     property_with_amenities,
 )
+
+ORDERINGS = [
+    ("price_per_night", "cheapest first"),
+    ("-price_per_night", "dearest first"),
+    ("created_at", "oldest first"),
+    ("-created_at", "newest first (the default)"),
+    ("distance", "nearest first (with near)"),
+]
+# The sort keys' columns, where the name a client uses is not the column's.
+ORDERING_COLUMNS = {"distance": "distance_km"}
+
 
 MAX_RADIUS_KM = 20_000  # half the Earth's circumference: every point is nearer than that
 DEFAULT_RADIUS_KM = 25
@@ -61,12 +82,28 @@ class PointField(forms.CharField):
         return (float(latitude), float(longitude))
 
 
+DEGREES_PATTERN = r"-?[0-9]{1,3}(\.[0-9]{1,8})?"
+
+
 class BoundsFilter(filters.Filter):
     field_class = BoundsField
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        pattern = ",".join([DEGREES_PATTERN] * 4)
+        schema = {"type": "string", "pattern": f"^{pattern}$", "example": "-1.45,36.65,-1.16,37.1"}
+        set_override(self, "field", schema)
 
 
 class PointFilter(filters.Filter):
     field_class = PointField
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        pattern = f"^{DEGREES_PATTERN},{DEGREES_PATTERN}$"
+        set_override(
+            self, "field", {"type": "string", "pattern": pattern, "example": "-1.29,36.82"}
+        )
 
 
 class ChoiceListFilter(filters.BaseInFilter, filters.ChoiceFilter):
@@ -98,38 +135,86 @@ class PropertyFilterForm(StrictFilterForm):
             if unknown:
                 self.add_error("amenities", f"Unknown amenity codes: {', '.join(unknown)}.")
             cleaned["amenities"] = codes
-        ordering = cleaned.get("ordering") or []
-        if "distance" in ordering and cleaned.get("near") is None and "ordering" not in self.errors:
+        if (
+            cleaned.get("ordering") == "distance"
+            and cleaned.get("near") is None
+            and "ordering" not in self.errors
+        ):
             self.add_error("ordering", "Ordering by distance needs near=latitude,longitude.")
         if self.data.get("radius_km") and cleaned.get("near") is None and not self.errors:
             self.add_error("radius_km", "Give near=latitude,longitude with radius_km.")
         return cleaned
 
 
-class StableOrderingFilter(filters.OrderingFilter):
-    """Ordering with `id` as the tie-breaker in the same direction, so pages stay stable."""
+class TextFilter(filters.CharFilter):
+    """Free text up to `max_length` characters; the schema states the limit."""
+
+    def __init__(self, *, max_length: int, description: str, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+        schema = {
+            "type": "string",
+            "maxLength": max_length,
+            "pattern": text_pattern(allow_blank=True),
+            "description": description,
+        }
+        set_override(self, "field", schema)
+
+
+class PriceFilter(filters.NumberFilter):
+    """A price bound in cents, 0 to the highest price a property may have, in ASCII digits
+    without sign or exponent (MoneyFormField)."""
+
+    field_class = MoneyFormField
+
+    def __init__(self, *, description: str, **kwargs):
+        super().__init__(
+            field_name="price_per_night",
+            min_value=0,
+            max_value=MAX_PRICE_PER_NIGHT,
+            max_digits=9,
+            decimal_places=2,
+            **kwargs,
+        )
+        schema = {
+            "type": "number",
+            "minimum": 0,
+            "maximum": int(MAX_PRICE_PER_NIGHT),
+            "multipleOf": float(CENT),
+            "description": description,
+        }
+        set_override(self, "field", schema)
+
+
+class StableOrderingFilter(filters.ChoiceFilter):
+    """One sort key (a single value, as the schema says), with `id` as the tie-breaker in the
+    same direction so that pages stay stable."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ORDERINGS, **kwargs)
 
     def filter(self, qs, value):
         if not value:
             return qs
-        ordering = [self.get_ordering_value(param) for param in value]
-        tie_breaker = "-id" if ordering[0].startswith("-") else "id"
-        return qs.order_by(*ordering, tie_breaker)
+        tie_breaker = "-id" if value.startswith("-") else "id"
+        return qs.order_by(ORDERING_COLUMNS.get(value, value), tie_breaker)
 
 
 class PropertyFilter(filters.FilterSet):
-    location = filters.CharFilter(
-        lookup_expr="icontains", max_length=255, help_text="Substring of the location."
+    location = TextFilter(
+        lookup_expr="icontains", max_length=255, description="Substring of the location."
     )
-    min_price = filters.NumberFilter(field_name="price_per_night", lookup_expr="gte")
-    max_price = filters.NumberFilter(field_name="price_per_night", lookup_expr="lte")
-    owner = filters.CharFilter(
-        field_name="owner__username", lookup_expr="iexact", max_length=30, help_text="Username."
+    min_price = PriceFilter(lookup_expr="gte", description="Lowest price per night.")
+    max_price = PriceFilter(lookup_expr="lte", description="Highest price per night.")
+    owner = TextFilter(
+        field_name="owner__username",
+        lookup_expr="iexact",
+        max_length=30,
+        description="The owner's username.",
     )
-    search = filters.CharFilter(
+    search = TextFilter(
         method="filter_search",
         max_length=255,
-        help_text="Words that must all appear in the title, description, location or city, "
+        description="Words that must all appear in the title, description, location or city, "
         "ignoring case and accents.",
     )
     available = BooleanFilter(
@@ -168,8 +253,8 @@ class PropertyFilter(filters.FilterSet):
         help_text="Comma-separated amenity codes (GET /api/amenities/): places with all of them.",
     )
     pets_allowed = BooleanFilter(field_name="pets_allowed", help_text="true or false.")
-    city = filters.CharFilter(
-        method="filter_city", max_length=100, help_text="Exact city, ignoring case and accents."
+    city = TextFilter(
+        method="filter_city", max_length=100, description="Exact city, ignoring case and accents."
     )
     country = filters.CharFilter(
         method="filter_country", max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. KE."
@@ -194,13 +279,7 @@ class PropertyFilter(filters.FilterSet):
         help_text="With check_out (and guests): only properties a booking would succeed on.",
     )
     check_out = DateFilter(method="filter_stay", help_text="With check_in.")
-    ordering = StableOrderingFilter(
-        fields=(
-            ("price_per_night", "price_per_night"),
-            ("created_at", "created_at"),
-            ("distance_km", "distance"),
-        )
-    )
+    ordering = StableOrderingFilter(help_text="Sort key; `-` sorts descending.")
 
     class Meta:
         form = PropertyFilterForm

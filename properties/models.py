@@ -2,19 +2,29 @@ from datetime import time
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django_countries.fields import CountryField
+from iso4217 import Currency
 
+from core.local_time import validate_time_zone
 from core.models import TimeStampedModel
 from core.text import fold
+from core.validators import validate_visible_multiline_text, validate_visible_text
 
 MAX_PRICE_PER_NIGHT = Decimal("1000000")
+CURRENCY_CODES = sorted(currency.code for currency in Currency)
 MAX_GUESTS = 50
 MAX_ROOMS = 50
 MAX_BEDS = 100
 # Bathrooms come in halves (a half bath has no shower): 0, 0.5, 1, ..., 50.
 BATHROOM_STEPS = [Decimal(halves) / 2 for halves in range(0, 2 * MAX_ROOMS + 1)]
+
+
+def validate_currency(value: str) -> None:
+    if value not in CURRENCY_CODES:
+        raise ValidationError(f"{value} is not an ISO 4217 currency code.")
 
 
 class Amenity(models.Model):
@@ -80,13 +90,15 @@ class Property(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="properties"
     )
-    title = models.CharField(max_length=100)
-    description = models.TextField(max_length=5000, blank=True, default="")
+    title = models.CharField(max_length=100, validators=[validate_visible_text])
+    description = models.TextField(
+        max_length=5000, blank=True, default="", validators=[validate_visible_multiline_text]
+    )
     price_per_night = models.DecimalField(max_digits=9, decimal_places=2)
     # ISO 4217; every money value about this listing and its bookings is in it. No conversion.
-    currency = models.CharField(max_length=3, default="USD")
+    currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     # The display line ("Nairobi, Kenya"); the structured address below is what search uses.
-    location = models.CharField(max_length=255)
+    location = models.CharField(max_length=255, validators=[validate_visible_text])
     availability = models.BooleanField(default=True)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -109,17 +121,27 @@ class Property(TimeStampedModel):
     pets_allowed = models.BooleanField(default=False)
     smoking_allowed = models.BooleanField(default=False)
     events_allowed = models.BooleanField(default=False)
-    house_rules = models.TextField(max_length=2000, blank=True, default="")
+    house_rules = models.TextField(
+        max_length=2000, blank=True, default="", validators=[validate_visible_multiline_text]
+    )
 
-    street = models.CharField(max_length=255, blank=True, default="")
-    city = models.CharField(max_length=100, blank=True, default="")
-    region = models.CharField(max_length=100, blank=True, default="")
-    postal_code = models.CharField(max_length=20, blank=True, default="")
+    street = models.CharField(
+        max_length=255, blank=True, default="", validators=[validate_visible_text]
+    )
+    city = models.CharField(
+        max_length=100, blank=True, default="", validators=[validate_visible_text]
+    )
+    region = models.CharField(
+        max_length=100, blank=True, default="", validators=[validate_visible_text]
+    )
+    postal_code = models.CharField(
+        max_length=20, blank=True, default="", validators=[validate_visible_text]
+    )
     country = CountryField(blank=True, default="")
     latitude = models.DecimalField(max_digits=8, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
     # IANA name: the listing's calendar ("today", check-in deadlines) is judged in it.
-    time_zone = models.CharField(max_length=64, default="UTC")
+    time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
     # Derived by the services, for exact case- and accent-insensitive search on both databases
     # (core.text.fold): every word of a query must be in search_text; city matches city_key.

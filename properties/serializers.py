@@ -1,13 +1,13 @@
 from decimal import Decimal
 
 from django_countries.serializer_fields import CountryField
-from iso4217 import Currency
 from rest_framework import serializers
 
 from core.api import fields
 from core.local_time import is_time_zone
 from properties.models import (
     BATHROOM_STEPS,
+    CURRENCY_CODES,
     MAX_BEDS,
     MAX_GUESTS,
     MAX_PRICE_PER_NIGHT,
@@ -18,8 +18,6 @@ from properties.models import (
     RoomType,
 )
 from properties.selectors import SUMMARY_LENGTH
-
-CURRENCY_CODES = sorted(currency.code for currency in Currency)
 
 
 class AmenitySerializer(serializers.ModelSerializer):
@@ -63,21 +61,19 @@ class PropertySerializer(serializers.ModelSerializer):
     what is given (properties/services.py, `property_place_fill`)."""
 
     owner = serializers.CharField(source="owner.username", read_only=True)
-    title = fields.CharField(max_length=100)
-    description = fields.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    title = fields.TextField(max_length=100)
+    description = fields.TextField(
+        multiline=True, max_length=5000, required=False, allow_blank=True, default=""
+    )
     price_per_night = fields.MoneyField(
-        max_digits=9,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=MAX_PRICE_PER_NIGHT,
-        error_messages={"min_value": "Must be greater than 0."},
+        max_value=MAX_PRICE_PER_NIGHT, error_messages={"min_value": "Must be greater than 0."}
     )
     currency = StrictChoiceField(
         choices=CURRENCY_CODES,
         required=False,
         help_text="ISO 4217 code of every amount about this listing; by default DEFAULT_CURRENCY.",
     )
-    location = fields.CharField(max_length=255, help_text="The display line, e.g. a city.")
+    location = fields.TextField(max_length=255, help_text="The display line, e.g. a city.")
     availability = fields.BooleanField(required=False, default=True)
 
     room_type = StrictChoiceField(choices=RoomType.choices, required=False)
@@ -109,12 +105,14 @@ class PropertySerializer(serializers.ModelSerializer):
     pets_allowed = fields.BooleanField(required=False)
     smoking_allowed = fields.BooleanField(required=False)
     events_allowed = fields.BooleanField(required=False)
-    house_rules = fields.CharField(max_length=2000, required=False, allow_blank=True)
+    house_rules = fields.TextField(
+        multiline=True, max_length=2000, required=False, allow_blank=True
+    )
 
-    street = fields.CharField(max_length=255, required=False, allow_blank=True)
-    city = fields.CharField(max_length=100, required=False, allow_blank=True)
-    region = fields.CharField(max_length=100, required=False, allow_blank=True)
-    postal_code = fields.CharField(max_length=20, required=False, allow_blank=True)
+    street = fields.TextField(max_length=255, required=False, allow_blank=True)
+    city = fields.TextField(max_length=100, required=False, allow_blank=True)
+    region = fields.TextField(max_length=100, required=False, allow_blank=True)
+    postal_code = fields.TextField(max_length=20, required=False, allow_blank=True)
     country = CountryField(required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2.")
     latitude = StrictDecimalField(
         max_digits=8,

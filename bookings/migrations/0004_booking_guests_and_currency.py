@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0003_idempotency_key"),
-        ("properties", "0004_listing_content"),
+        ("properties", "0004_visible_text"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -17,7 +17,7 @@ def forwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("bookings", "0004_booking_guests_and_currency"),
-        ("properties", "0005_amenities_and_existing_listings"),
+        ("properties", "0006_amenities_and_existing_listings"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -12,14 +12,24 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # --- Core ------------------------------------------------------------------------------------
-DEBUG = env_bool("DEBUG", default=True)
+# Off unless asked for: `make run` is production-like; `make dev` (runserver) sets DEBUG=true.
+DEBUG = env_bool("DEBUG", default=False)
 
+# The environment first, then a file (Docker secrets; `make run` writes a random key to
+# .secret_key once). Settings never invent a key themselves: instances that each made their own
+# would refuse each other's tokens, so production without one must fail at start-up.
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE") or BASE_DIR / ".secret_key")
 SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE {SECRET_KEY_FILE} is empty.")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is false "
-            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+            "SECRET_KEY must be set when DEBUG is false: in the environment, or in the file "
+            f"named by SECRET_KEY_FILE ({SECRET_KEY_FILE}, which `make run` creates), e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
         )
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production-0123456789"
 
@@ -213,6 +223,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Ten spaces are ten characters to MinimumLengthValidator.
+    {
+        "NAME": "accounts.password_validation.NonWhitespaceLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
 ]
 
 # --- Security --------------------------------------------------------------------------------
@@ -251,7 +266,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.RevocableJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",
@@ -294,6 +309,7 @@ SIMPLE_JWT = {
 }
 
 # --- drf-spectacular -------------------------------------------------------------------------
+SYSTEM_FONTS = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Booking API",
     "DESCRIPTION": "Hosts list properties; guests search them and book free dates.",
@@ -304,7 +320,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # The system's fonts: the page loads nothing from outside this server (core/redoc.html).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": SYSTEM_FONTS,
+                "headings": {"fontFamily": SYSTEM_FONTS},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations in URL order (register, log in, ...), tags in the order a person meets them.
+    "SORT_OPERATIONS": False,
+    "TAGS": [
+        {"name": "accounts", "description": "Register, sign in and out, tokens, your profile."},
+        {"name": "properties", "description": "Search places, list your own, see free nights."},
+        {"name": "bookings", "description": "Book a stay, see and cancel your bookings."},
+        {"name": "operations", "description": "For load balancers and monitoring."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.example_dates_hook",
+    ],
 }
 
 # --- Logging ---------------------------------------------------------------------------------

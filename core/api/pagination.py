@@ -45,7 +45,7 @@ class KnownCountPaginator(Paginator):
         return Page(self.page_loader(rows) if self.page_loader else rows, number, self)
 
 
-def _positive_int_param(request, name: str) -> None:
+def _positive_int_param(request, name: str, *, maximum: int | None = None) -> None:
     values = request.query_params.getlist(name)
     if not values:
         return
@@ -55,11 +55,14 @@ def _positive_int_param(request, name: str) -> None:
     # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ValidationError({name: ["Must be a positive integer."]})
+    if maximum is not None and int(raw) > maximum:
+        raise ValidationError({name: [f"Must be at most {maximum}."]})
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """20 per page; `page_size` is honoured up to 20 and silently capped beyond it. Malformed
-    `page`/`page_size` are a 400 naming the parameter (DRF alone would 404 or ignore them).
+    """20 per page; `page_size` may ask for 1 to 20. Malformed or out-of-range `page`/`page_size`
+    are a 400 naming the parameter (DRF alone would 404, ignore them or cap the size silently),
+    so the bounds the schema states are the ones enforced.
 
     A view may set `known_count` before paginating (a cached total) to spare the COUNT(*), and
     `page_loader` to fetch the page's rows itself (see KnownCountPaginator)."""
@@ -80,5 +83,16 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         _positive_int_param(request, self.page_query_param)
-        _positive_int_param(request, self.page_size_query_param)
+        _positive_int_param(request, self.page_size_query_param, maximum=self.max_page_size)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] = "Page number, from 1; past the last page is a 404."
+            else:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size}."
+        return parameters

@@ -211,7 +211,7 @@ def test_privileged_fields_are_ignored_on_every_write_endpoint(api_client):
 
 # --- API4 Unrestricted resource consumption -------------------------------------------------
 # Bodies over 1 MiB: core/tests/test_errors.py::test_body_over_one_mebibyte_is_a_json_413.
-# page_size capped at 20: properties/tests/test_api.py::test_page_size_is_capped_at_20.
+# page_size at most 20: properties/tests/test_api.py::test_page_size_over_20_is_400.
 # String lengths: properties/tests/test_api.py::test_create_rejects_invalid_field and
 # accounts/tests/test_api.py::test_register_rejects_invalid_field.
 

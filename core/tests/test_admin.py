@@ -72,3 +72,19 @@ def test_admin_unlist_action_refuses_properties_with_upcoming_stays(admin_client
 
     assert Property.all_objects.get(pk=busy.pk).deleted_at is None
     assert Property.all_objects.get(pk=idle.pk).deleted_at is not None
+
+
+def test_admin_booking_page_is_titled_by_the_booking(admin_client):
+    start = utc_today() + timedelta(days=30)
+    booking = BookingFactory.create(
+        property=PropertyFactory.create(title="Modern Studio"),
+        check_in=start,
+        check_out=start + timedelta(days=4),
+    )
+
+    response = admin_client.get(f"/admin/bookings/booking/{booking.pk}/change/")
+
+    title = f"Booking {booking.pk}: Modern Studio, {start} → {start + timedelta(days=4)}"
+    assert response.status_code == 200
+    assert response.context["subtitle"] == title
+    assert f"<title>{title} | " in response.content.decode()

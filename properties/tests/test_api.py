@@ -106,6 +106,10 @@ def test_create_needs_a_token(api_client):
         ("price_per_night", 1000000.01),
         ("price_per_night", "abc"),
         ("price_per_night", "NaN"),
+        ("price_per_night", "0.00"),
+        ("price_per_night", "1000000.01"),
+        ("price_per_night", "0075"),
+        ("title", "Nul\u0000"),
         ("location", ""),
         ("location", "x" * 256),
         ("description", "x" * 5001),
@@ -285,14 +289,23 @@ def test_list_envelope_and_default_page_of_20(api_client):
     assert body["previous"] is None
 
 
-def test_page_size_is_capped_at_20(api_client):
+def test_page_size_is_honoured_up_to_20(api_client):
     PropertyFactory.create_batch(25)
 
     small = api_client.get(LIST, {"page_size": 5}).json()
-    large = api_client.get(LIST, {"page_size": 1000}).json()
+    largest = api_client.get(LIST, {"page_size": 20}).json()
 
     assert len(small["results"]) == 5
-    assert len(large["results"]) == 20
+    assert len(largest["results"]) == 20
+
+
+def test_page_size_over_20_is_400(api_client):
+    PropertyFactory.create_batch(25)
+
+    response = api_client.get(LIST, {"page_size": 21})
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"page_size": ["Must be at most 20."]}
 
 
 @pytest.mark.parametrize(

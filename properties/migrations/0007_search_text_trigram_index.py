@@ -11,7 +11,7 @@ from core.migration_operations import PostgreSQLAddIndex, PostgreSQLRunSQL
 
 
 class Migration(migrations.Migration):
-    dependencies = [("properties", "0005_amenities_and_existing_listings")]
+    dependencies = [("properties", "0006_amenities_and_existing_listings")]
 
     operations = [
         *(

@@ -94,6 +94,6 @@ def _save(Property, batch):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("properties", "0004_listing_content")]
+    dependencies = [("properties", "0005_listing_content")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

@@ -80,10 +80,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="Book a stay",
         description="Confirms a stay of the signed-in guest at a property, at today's price per "
         "night; the stay is the nights from `check_in` up to, not including, `check_out`. "
-        "`check_in` may not be before today (UTC) nor more than 730 days ahead, and `check_out` "
-        "must be after it, at most 365 nights later. The property must exist and not be your "
-        "own (else a 400 naming `property_id`). Nights that overlap a confirmed booking, or a "
-        "property its host has made unavailable, are a 409. The schema cannot state these "
+        "`check_in` may not be before today in the listing's time zone nor more than 730 "
+        "days after it, and `check_out` must be after it, at most 365 nights later. `guests` "
+        "(default 1) may not exceed the listing's `max_guests` (a 400 naming it). The "
+        "property must exist and not be your own (else a 400 naming `property_id`). Nights "
+        "that overlap a confirmed booking, or a property its host has made unavailable, are a "
+        "409. The schema cannot state these "
         "rules: they depend on today and on the data.",
         request=BookingInputSerializer,
         parameters=[
@@ -150,8 +152,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @extend_schema(
         summary="Cancel a booking",
         description="Cancels one of the signed-in guest's bookings and frees its nights. A "
-        "booking already cancelled, or whose check-in day (UTC) has come, is a 409; anyone "
-        "else's is a 404.",
+        "booking already cancelled, or whose check-in day has come in the listing's time "
+        "zone, is a 409; anyone else's is a 404.",
         responses={204: None, **error_responses(409)},
     )
     def destroy(self, request, pk):

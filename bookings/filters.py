@@ -9,7 +9,8 @@ class BookingFilter(filters.FilterSet):
     status = filters.ChoiceFilter(choices=Booking.Status.choices)
     upcoming = BooleanFilter(
         method="filter_upcoming",
-        help_text="true: confirmed stays whose check-out is after today (UTC); false: the rest.",
+        help_text="true: confirmed stays whose check-out is after today in the listing's time "
+        "zone; false: the rest.",
     )
 
     class Meta:

@@ -30,6 +30,7 @@ from properties.selectors import (
 )
 from properties.serializers import (
     AmenitySerializer,
+    PropertyCardSerializer,
     PropertySerializer,
     property_row_representation,
 )
@@ -54,19 +55,23 @@ MODERN_STUDIO = {
 
 
 STAY_RULES = (
-    "`check_in` may not be before today (UTC) nor more than 730 days ahead; `check_out` must be "
-    "after it, at most 365 nights later."
+    "`check_in` may not be before the listing's today nor more than 730 days after it; "
+    "`check_out` must be after it, at most 365 nights later."
 )
 
 
 @extend_schema_view(
     list=extend_schema(
         summary="Search properties",
-        description="Anyone may browse, newest first, 20 per page at most. Every filter is "
-        "optional and they combine. `check_in` with `check_out` keeps only properties free "
-        f"for that stay: {STAY_RULES} Those two date rules depend on today, so the schema "
-        "cannot state them; a date outside them is a 400 naming it, as is any parameter the "
-        "list does not know or any parameter given twice.",
+        description="Anyone may browse, newest first, 20 per page at most; each row is what a "
+        "listing card needs (the full description is on the detail). Every filter is optional "
+        "and they combine. `check_in` with `check_out` (and `guests`) keeps exactly the "
+        f"properties a booking of that stay would succeed on: {STAY_RULES} Each listing judges "
+        '"today" in its own time zone, so the answer depends on the hour; those rules cannot '
+        "be stated in the schema. A day in the past (or beyond the window) in every time zone "
+        "is a 400 naming it, as is an unknown amenity code, `ordering=distance` or `radius_km` "
+        "without `near`, any parameter the list does not know, or one given twice.",
+        responses={200: PropertyCardSerializer(many=True)},
         auth=[],
     ),
     retrieve=extend_schema(
@@ -205,10 +210,6 @@ class PropertyViewSet(viewsets.ModelViewSet):
             compute=compute,
         )
 
-    def get_serializer(self, *args, **kwargs):
-        # The list's rows are built by property_row_representation; this is the whole listing.
-        return PropertySerializer(*args, context=self.get_serializer_context(), **kwargs)
-
     def perform_create(self, serializer):
         owner = self.request.user
         assert isinstance(owner, User)  # IsAuthenticatedOrReadOnly: a write has a signed-in user
@@ -223,7 +224,21 @@ class PropertyViewSet(viewsets.ModelViewSet):
         property_delete(listing=instance)
 
 
-@extend_schema_view(list=extend_schema(auth=[]), retrieve=extend_schema(auth=[]))
+@extend_schema_view(
+    list=extend_schema(
+        summary="List amenities",
+        description="The whole amenity vocabulary, by category: the codes a listing's "
+        "`amenities` and the search's `amenities` filter take.",
+        tags=["properties"],
+        auth=[],
+    ),
+    retrieve=extend_schema(
+        summary="Read an amenity",
+        description="One amenity by its code; an unknown code is a 404.",
+        tags=["properties"],
+        auth=[],
+    ),
+)
 class AmenityViewSet(viewsets.ReadOnlyModelViewSet):
     """The amenity vocabulary: stable codes a listing's `amenities` and the `amenities` filter
     use, with names for people."""

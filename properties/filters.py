@@ -106,6 +106,23 @@ class PointFilter(filters.Filter):
         )
 
 
+class AsciiNumberField(forms.DecimalField):
+    """A count or size in a query string: ASCII digits only (Python's int() and Decimal() also
+    read fullwidth and other scripts' digits), as many decimals as the filter allows."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            places = self.decimal_places or 0
+            pattern = r"[0-9]{1,5}" + (rf"(\.[0-9]{{1,{places}}})?" if places else "")
+            if not re.fullmatch(pattern, str(value)):
+                raise forms.ValidationError("Enter a plain number in ASCII digits.", code="invalid")
+        return super().to_python(value)
+
+
+class AsciiNumberFilter(filters.NumberFilter):
+    field_class = AsciiNumberField
+
+
 class ChoiceListFilter(filters.BaseInFilter, filters.ChoiceFilter):
     """A comma-separated list of choices: rows matching any of them."""
 
@@ -221,7 +238,7 @@ class PropertyFilter(filters.FilterSet):
         field_name="availability",
         help_text="true or false: the host's availability flag.",
     )
-    guests = filters.NumberFilter(
+    guests = AsciiNumberFilter(
         field_name="max_guests",
         lookup_expr="gte",
         min_value=1,
@@ -235,13 +252,13 @@ class PropertyFilter(filters.FilterSet):
     property_type = ChoiceListFilter(
         choices=PropertyType.choices, help_text="Comma-separated: any of these property types."
     )
-    min_bedrooms = filters.NumberFilter(
+    min_bedrooms = AsciiNumberFilter(
         field_name="bedrooms", lookup_expr="gte", min_value=0, max_value=MAX_ROOMS, decimal_places=0
     )
-    min_beds = filters.NumberFilter(
+    min_beds = AsciiNumberFilter(
         field_name="beds", lookup_expr="gte", min_value=0, max_value=MAX_BEDS, decimal_places=0
     )
-    min_bathrooms = filters.NumberFilter(
+    min_bathrooms = AsciiNumberFilter(
         field_name="bathrooms",
         lookup_expr="gte",
         min_value=0,
@@ -267,7 +284,7 @@ class PropertyFilter(filters.FilterSet):
         method="filter_near",
         help_text="latitude,longitude: places within radius_km of it, with distance_km.",
     )
-    radius_km = filters.NumberFilter(
+    radius_km = AsciiNumberFilter(
         method="filter_noop",
         min_value=Decimal("0.1"),
         max_value=MAX_RADIUS_KM,

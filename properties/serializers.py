@@ -1,6 +1,6 @@
 from decimal import Decimal
 
-from django_countries.serializer_fields import CountryField
+from django_countries import countries
 from rest_framework import serializers
 
 from core.api import fields
@@ -43,6 +43,13 @@ class StrictChoiceField(serializers.ChoiceField):
         if not isinstance(data, str):
             self.fail("invalid_choice", input=data)
         return super().to_internal_value(data)
+
+
+class CountryCodeField(StrictChoiceField):
+    """ISO 3166-1 alpha-2, or blank; the model's CountryField holds a Country object."""
+
+    def to_representation(self, value):
+        return str(value or "")
 
 
 class StrictTimeField(serializers.TimeField):
@@ -113,7 +120,12 @@ class PropertySerializer(serializers.ModelSerializer):
     city = fields.TextField(max_length=100, required=False, allow_blank=True)
     region = fields.TextField(max_length=100, required=False, allow_blank=True)
     postal_code = fields.TextField(max_length=20, required=False, allow_blank=True)
-    country = CountryField(required=False, allow_blank=True, help_text="ISO 3166-1 alpha-2.")
+    country = CountryCodeField(
+        choices=[code for code, _ in countries],
+        required=False,
+        allow_blank=True,
+        help_text="ISO 3166-1 alpha-2 code, e.g. KE.",
+    )
     latitude = StrictDecimalField(
         max_digits=8,
         decimal_places=6,
@@ -196,6 +208,36 @@ class PropertySerializer(serializers.ModelSerializer):
             missing = "longitude" if longitude is None else "latitude"
             raise serializers.ValidationError({missing: ["Give latitude and longitude together."]})
         return attrs
+
+
+class PropertyCardSerializer(serializers.Serializer):
+    """A list row: what a listing card and a map pin need (built by
+    property_row_representation, documented here). `distance_km` only with `near`."""
+
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    summary = serializers.CharField(help_text="The description's beginning (up to 160 chars).")
+    price_per_night = serializers.DecimalField(max_digits=9, decimal_places=2)
+    currency = serializers.CharField(help_text="ISO 4217.")
+    location = serializers.CharField()
+    availability = serializers.BooleanField()
+    owner = serializers.CharField(help_text="The owner's username.")
+    room_type = serializers.ChoiceField(choices=RoomType.choices)
+    property_type = serializers.ChoiceField(choices=PropertyType.choices)
+    max_guests = serializers.IntegerField()
+    bedrooms = serializers.IntegerField()
+    beds = serializers.IntegerField()
+    bathrooms = serializers.DecimalField(max_digits=3, decimal_places=1)
+    city = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2, or empty.")
+    latitude = serializers.DecimalField(max_digits=8, decimal_places=6, allow_null=True)
+    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, allow_null=True)
+    time_zone = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    distance_km = serializers.FloatField(
+        required=False, help_text="Great-circle distance from `near`, in km; only with near."
+    )
 
 
 # The list's hot path skips model instances and per-row serializer machinery (~1 ms per 20

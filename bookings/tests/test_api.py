@@ -44,7 +44,9 @@ def test_create_returns_the_booking(auth_client):
         "check_in": str(days(10)),
         "check_out": str(days(14)),
         "nights": 4,
+        "guests": 1,
         "total_price": 300.0,
+        "currency": "USD",
         "status": "confirmed",
         "created_at": booking.created_at.isoformat().replace("+00:00", "Z"),
     }

@@ -156,6 +156,7 @@ class World:
     def url(self, path: str, **overrides) -> str:
         ids = {"id": self.booking.pk if path.startswith("/api/bookings/") else self.listing.pk}
         ids["property_id"] = self.listing.pk
+        ids["code"] = "wifi"  # an amenity the migrations seed
         return path.format(**{**ids, **overrides})
 
     def valid_body(self, method: str, path: str, schema: dict, target: str = "") -> dict:

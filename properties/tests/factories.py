@@ -16,6 +16,11 @@ class PropertyFactory(factory.django.DjangoModelFactory[Property]):
     price_per_night = Decimal("75.00")
     location = "Nairobi, Kenya"
     availability = True
+    city = "Nairobi"
+    country = "KE"
+    # UTC, not Nairobi's zone: tests count days from utc_today(); the local-today tests set
+    # their own zones.
+    time_zone = "UTC"
 
 
 def admin_change_form(listing: Property, **changes) -> dict:

@@ -38,11 +38,36 @@ def test_create_returns_the_property_owned_by_the_caller(auth_client, user):
 
     assert response.status_code == 201
     listing = Property.objects.get()
+    # The seed's fields as the seed sent them, then what a listing has by default, and the
+    # place read from "Nairobi, Kenya" by the gazetteer.
     assert response.json() == {
         "id": listing.pk,
         **MODERN_STUDIO,
         "price_per_night": 75.0,
         "owner": user.username,
+        "currency": "USD",
+        "room_type": "entire_place",
+        "property_type": "other",
+        "max_guests": 2,
+        "bedrooms": 1,
+        "beds": 1,
+        "bathrooms": 1.0,
+        "amenities": [],
+        "check_in_from": "15:00:00",
+        "check_in_until": None,
+        "check_out_until": "11:00:00",
+        "pets_allowed": False,
+        "smoking_allowed": False,
+        "events_allowed": False,
+        "house_rules": "",
+        "street": "",
+        "city": "Nairobi",
+        "region": "",
+        "postal_code": "",
+        "country": "KE",
+        "latitude": -1.28333,
+        "longitude": 36.81667,
+        "time_zone": "Africa/Nairobi",
         "created_at": as_json_time(listing.created_at),
         "updated_at": as_json_time(listing.updated_at),
     }
@@ -371,8 +396,10 @@ def test_list_rows_are_exactly_the_detail_representation(api_client):
     rows = response.json()["results"]
     assert len(rows) == 5
     for row in rows:
-        detail_response = api_client.get(f"{LIST}{row['id']}/")
-        assert row == detail_response.json()
+        detail = api_client.get(f"{LIST}{row['id']}/").json()
+        assert set(row) - set(detail) == {"summary"}
+        shared = {key: detail[key] for key in row if key != "summary"}
+        assert row == {**shared, "summary": detail["description"]}
     raw = response.content.decode()
     for price in ("0.01", "75.5", "999999.99", "1000000.0"):
         assert f'"price_per_night":{price},' in raw
@@ -407,10 +434,11 @@ def test_unfiltered_deep_page_is_one_query_once_the_total_is_cached(
     assert response.json()["count"] == 5
 
 
-def test_detail_is_one_query(api_client, django_assert_num_queries):
+def test_detail_is_two_queries(api_client, django_assert_num_queries):
+    # The property with its owner, then its amenities.
     listing = PropertyFactory.create()
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         response = api_client.get(detail(listing))
 
     assert response.json()["id"] == listing.pk
@@ -482,3 +510,19 @@ def test_deleted_properties_are_not_listed(api_client):
 
     assert [row["id"] for row in body["results"]] == [kept.pk]
     assert body["count"] == 1
+
+
+def test_a_list_row_carries_a_summary_not_the_whole_description(api_client):
+    words = " ".join(f"word{n}" for n in range(1000))  # ~6,900 characters
+    short = PropertyFactory.create(description="A short one.")
+    long = PropertyFactory.create(description=words[:5000])
+
+    rows = {row["id"]: row for row in api_client.get(LIST).json()["results"]}
+
+    assert "description" not in rows[long.pk]
+    assert rows[short.pk]["summary"] == "A short one."
+    summary = rows[long.pk]["summary"]
+    assert summary.endswith("…")
+    assert len(summary) <= 161
+    assert words.startswith(summary[:-1])
+    assert summary[:-1].split()[-1] in words.split()  # cut at a word, never inside one

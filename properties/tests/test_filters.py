@@ -160,6 +160,6 @@ def test_an_unknown_ordering_names_the_valid_values(api_client):
     assert response.json()["errors"] == {
         "ordering": [
             "title is not one of the valid values: "
-            "price_per_night, -price_per_night, created_at, -created_at."
+            "price_per_night, -price_per_night, created_at, -created_at, distance."
         ]
     }

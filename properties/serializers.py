@@ -31,7 +31,8 @@ class StrictDecimalField(serializers.DecimalField):
     """A JSON number only (coordinates, bathrooms): never a string or a boolean."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float):
+        # JSON numbers arrive as int or Decimal (core.api.parsers).
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal):
             self.fail("invalid")
         return super().to_internal_value(data)
 

@@ -19,12 +19,16 @@ from core.cache_generations import AVAILABILITY, LISTINGS, response_cache_get_or
 from core.stays import utc_today
 from properties.filters import PropertyFilter
 from properties.selectors import (
+    property_detail_row,
     property_list,
     property_listed_count,
     property_page_rows,
-    property_rows,
 )
-from properties.serializers import PropertySerializer, property_row_representation
+from properties.serializers import (
+    PropertyListItemSerializer,
+    PropertySerializer,
+    property_row_representation,
+)
 from properties.services import property_create, property_delete, property_update
 
 # Query parameters that never narrow the result: the unfiltered list's total holds for them.
@@ -42,7 +46,7 @@ MODERN_STUDIO = {
 
 
 @extend_schema_view(
-    list=extend_schema(auth=[]),
+    list=extend_schema(auth=[], responses=PropertyListItemSerializer(many=True)),
     retrieve=extend_schema(
         auth=[],
         parameters=[
@@ -113,10 +117,9 @@ class PropertyViewSet(viewsets.ModelViewSet):
         return Response(self._cached(self._detail_data))
 
     def _detail_data(self) -> dict:
-        # The same plain row as the list. No object permission to check: IsOwnerOrReadOnly
-        # lets every safe method through.
-        queryset = self.get_queryset().filter(pk=self.kwargs["pk"])
-        row = property_rows(queryset).first()
+        # The same plain row as the list, with every photo. No object permission to check:
+        # IsOwnerOrReadOnly lets every safe method through.
+        row = property_detail_row(property_id=self.kwargs["pk"])
         if row is None:
             raise Http404
         return property_row_representation(row)

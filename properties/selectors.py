@@ -6,6 +6,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from bookings.models import Booking
 from bookings.selectors import booking_overlap_q
 from core.cache_generations import LISTINGS, cache_generations_get_or_compute
+from photos.selectors import photo_covers, photo_list
 from properties.models import Property
 
 LISTED_COUNT_CACHE_KEY = "properties:listed-count"
@@ -38,17 +39,33 @@ def property_rows(queryset: QuerySet[Property]) -> QuerySet:
 
 def property_page_rows(page: QuerySet[Property]) -> list[dict]:
     """The rows of one page of a filtered, ordered and sliced property queryset, as dicts
-    (LIST_ROW_FIELDS plus `owner_username`), in the page's order.
+    (LIST_ROW_FIELDS plus `owner_username` and `cover_photo`, a Photo or None), in the page's
+    order: two queries, whatever the page's size.
 
     A deferred join: the inner query picks the page's ids (an index-only scan of the order's
     index when nothing else filters), the outer one reads and joins those rows only. With a
     plain OFFSET, PostgreSQL fetches and joins every skipped row: at page 4,000 that is 80,000
     heap rows and owner look-ups for 20 results."""
-    return list(
+    rows = list(
         property_rows(
             Property.objects.filter(pk__in=page.values("pk")).order_by(*page.query.order_by)
         )
     )
+    covers = photo_covers(property_ids=[row["id"] for row in rows])
+    for row in rows:
+        row["cover_photo"] = covers.get(row["id"])
+    return rows
+
+
+def property_detail_row(*, property_id: int) -> dict | None:
+    """One listed property as a row of property_page_rows plus `photos` (all of them, in
+    order), or None: two queries."""
+    row = property_rows(property_list().filter(pk=property_id)).first()
+    if row is None:
+        return None
+    row["photos"] = list(photo_list(property_id=property_id))
+    row["cover_photo"] = row["photos"][0] if row["photos"] else None
+    return row
 
 
 def property_search(queryset: QuerySet[Property], *, text: str) -> QuerySet[Property]:

@@ -1,8 +1,11 @@
 from decimal import Decimal
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import fields
+from photos.selectors import photo_list
+from photos.serializers import PhotoOutputSerializer, photo_representation
 from properties.models import MAX_PRICE_PER_NIGHT, Property
 
 
@@ -21,6 +24,10 @@ class PropertySerializer(serializers.ModelSerializer):
     )
     location = fields.CharField(max_length=255)
     availability = fields.BooleanField(required=False, default=True)
+    cover_photo = serializers.SerializerMethodField(help_text="The first photo, or null.")
+    photos = serializers.SerializerMethodField(
+        help_text="Every photo in order (the detail only; list rows carry `cover_photo`)."
+    )
 
     class Meta:
         model = Property
@@ -34,8 +41,34 @@ class PropertySerializer(serializers.ModelSerializer):
             "owner",
             "created_at",
             "updated_at",
+            "cover_photo",
+            "photos",
         ]
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
+
+    @extend_schema_field(PhotoOutputSerializer(allow_null=True))
+    def get_cover_photo(self, listing: Property) -> dict | None:
+        photos = self._photos(listing)
+        return photos[0] if photos else None
+
+    @extend_schema_field(PhotoOutputSerializer(many=True))
+    def get_photos(self, listing: Property) -> list[dict]:
+        return self._photos(listing)
+
+    def _photos(self, listing: Property) -> list[dict]:
+        # A write's answer: one query, shared by both fields.
+        cached = getattr(listing, "_photo_representations", None)
+        if cached is None:
+            cached = [photo_representation(photo) for photo in photo_list(property_id=listing.pk)]
+            listing._photo_representations = cached
+        return cached
+
+
+class PropertyListItemSerializer(PropertySerializer):
+    """A list row: the detail without `photos` (documentation; the list renders plain rows)."""
+
+    class Meta(PropertySerializer.Meta):
+        fields = [name for name in PropertySerializer.Meta.fields if name != "photos"]
 
 
 # The list's hot path skips model instances and per-row serializer machinery (~1 ms per 20
@@ -46,8 +79,10 @@ _PRICE, _TIMESTAMP = _FIELDS["price_per_night"], _FIELDS["created_at"]
 
 
 def property_row_representation(row: dict) -> dict:
-    """PropertySerializer's representation of a row from property_page_rows."""
-    return {
+    """PropertySerializer's representation of a row from property_detail_row, or
+    PropertyListItemSerializer's of one from property_page_rows (no `photos`)."""
+    cover = row["cover_photo"]
+    representation = {
         "id": row["id"],
         "title": row["title"],
         "description": row["description"],
@@ -57,4 +92,8 @@ def property_row_representation(row: dict) -> dict:
         "owner": row["owner_username"],
         "created_at": _TIMESTAMP.to_representation(row["created_at"]),
         "updated_at": _TIMESTAMP.to_representation(row["updated_at"]),
+        "cover_photo": photo_representation(cover) if cover is not None else None,
     }
+    if "photos" in row:
+        representation["photos"] = [photo_representation(photo) for photo in row["photos"]]
+    return representation

@@ -7,6 +7,7 @@ from accounts.models import User
 from bookings.selectors import booking_upcoming_exists
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import PropertyHasUpcomingBookings
+from photos.services import photo_delete_all
 from properties.models import Property
 
 
@@ -50,8 +51,9 @@ def property_update(*, listing: Property, **changes) -> Property:
 
 
 def property_delete(*, listing: Property) -> None:
-    """Unlist a property (soft delete: see Property). Raises PropertyHasUpcomingBookings while
-    a confirmed stay has not ended: guests must not lose a place they are counting on."""
+    """Unlist a property (soft delete: see Property) and remove its photos (their files once
+    the transaction commits). Raises PropertyHasUpcomingBookings while a confirmed stay has not
+    ended: guests must not lose a place they are counting on."""
     with transaction.atomic():
         # The same lock booking_create takes: no booking can slip in between check and delete.
         listing = Property.objects.select_for_update().get(pk=listing.pk)
@@ -59,4 +61,5 @@ def property_delete(*, listing: Property) -> None:
             raise PropertyHasUpcomingBookings()
         listing.deleted_at = timezone.now()
         listing.save(update_fields=["deleted_at", "updated_at"])
+        photo_delete_all(listing=listing)
         cache_generations_forget_on_commit(LISTINGS)

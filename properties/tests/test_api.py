@@ -45,6 +45,8 @@ def test_create_returns_the_property_owned_by_the_caller(auth_client, user):
         "owner": user.username,
         "created_at": as_json_time(listing.created_at),
         "updated_at": as_json_time(listing.updated_at),
+        "cover_photo": None,
+        "photos": [],
     }
     assert listing.owner == user
     assert listing.price_per_night == Decimal("75.00")
@@ -337,8 +339,8 @@ def test_default_order_is_newest_first_and_pages_are_stable(api_client):
 def test_list_query_count_does_not_grow_with_rows(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(20)
 
-    # A COUNT, then one page of rows joined to their owners.
-    with django_assert_num_queries(2):
+    # A COUNT, one page of rows joined to their owners, the page's cover photos.
+    with django_assert_num_queries(3):
         response = api_client.get(LIST, {"location": "nairobi"})
 
     assert len(response.json()["results"]) == 20
@@ -359,7 +361,7 @@ def test_list_rows_are_exactly_the_detail_representation(api_client):
     assert len(rows) == 5
     for row in rows:
         detail_response = api_client.get(f"{LIST}{row['id']}/")
-        assert row == detail_response.json()
+        assert {**row, "photos": []} == detail_response.json()
     raw = response.content.decode()
     for price in ("0.01", "75.5", "999999.99", "1000000.0"):
         assert f'"price_per_night":{price},' in raw
@@ -372,7 +374,7 @@ def test_deep_pages_follow_the_requested_order(api_client, django_assert_num_que
 
     seen = []
     for page in (1, 2, 3):
-        with django_assert_num_queries(2):  # a COUNT, then the page (a deferred join)
+        with django_assert_num_queries(3):  # a COUNT, the page (a deferred join), its covers
             response = api_client.get(
                 LIST, {"ordering": "price_per_night", "page": page, "page_size": 2, "min_price": 1}
             )
@@ -387,17 +389,17 @@ def test_unfiltered_deep_page_is_one_query_once_the_total_is_cached(
     listings = PropertyFactory.create_batch(5)
     api_client.get(LIST)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the page and its covers
         response = api_client.get(LIST, {"page": 3, "page_size": 2})
 
     assert [row["id"] for row in response.json()["results"]] == [listings[0].pk]
     assert response.json()["count"] == 5
 
 
-def test_detail_is_one_query(api_client, django_assert_num_queries):
+def test_detail_is_two_queries(api_client, django_assert_num_queries):
     listing = PropertyFactory()
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the property, its photos
         response = api_client.get(detail(listing))
 
     assert response.json()["id"] == listing.pk
@@ -421,17 +423,17 @@ def test_format_json_is_not_a_filter(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(3)
     api_client.get(LIST)
 
-    with django_assert_num_queries(1):  # the page only: the cached total still holds
+    with django_assert_num_queries(2):  # the page and its covers: the cached total holds
         response = api_client.get(LIST, {"format": "json"})
 
     assert response.json()["count"] == 3
 
 
-def test_availability_search_is_two_queries(api_client, django_assert_num_queries):
+def test_availability_search_is_three_queries(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(3)
     start = utc_today() + timedelta(days=10)
 
-    with django_assert_num_queries(2):  # a COUNT, then the page
+    with django_assert_num_queries(3):  # a COUNT, the page, its covers
         response = api_client.get(
             LIST,
             {
@@ -450,7 +452,7 @@ def test_unfiltered_count_is_cached_and_forgotten_on_writes(
     PropertyFactory.create_batch(3)
     assert api_client.get(LIST).json()["count"] == 3
 
-    with django_assert_num_queries(1):  # the page only: the total comes from the cache
+    with django_assert_num_queries(2):  # the page and its covers: the total is cached
         assert api_client.get(LIST, {"page_size": 2}).json()["count"] == 3
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -73,7 +73,8 @@ class PropertyPhotoListApi(PropertyPhotoApi):
     @extend_schema(auth=[], responses={200: PhotoOutputSerializer(many=True)})
     def get(self, request, property_id):
         listing = self.get_listing()
-        return Response([photo_representation(photo) for photo in photo_list(property_id=listing.pk)])
+        photos = photo_list(property_id=listing.pk)
+        return Response([photo_representation(photo) for photo in photos])
 
     @extend_schema(
         request={"multipart/form-data": PhotoCreateInputSerializer},

@@ -85,7 +85,7 @@ def _check_header(image: Image.Image) -> None:
     width, height = image.size
     if width * height > settings.PHOTO_MAX_PIXELS or max(width, height) > MAX_SIDE:
         raise PhotoTooManyPixels(
-            f"image: {width} × {height} pixels is over the limit of "
+            f"image: {width} x {height} pixels is over the limit of "
             f"{settings.PHOTO_MAX_PIXELS} pixels ({MAX_SIDE} on a side)."
         )
     # MPO (phones' JPEG with a depth map or preview after the picture) is a still image.

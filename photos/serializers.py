@@ -6,7 +6,7 @@ from photos.models import CAPTION_MAX_LENGTH, Photo
 
 
 class PhotoRenditionSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text='`320`, `720`, `1280` (pixels wide) or `original`.')
+    name = serializers.CharField(help_text="`320`, `720`, `1280` (pixels wide) or `original`.")
     url = serializers.CharField(help_text="Where the JPEG is served.")
     width = serializers.IntegerField()
     height = serializers.IntegerField()

@@ -5,29 +5,48 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('properties', '0003_search_expression_statistics'),
+        ("properties", "0003_search_expression_statistics"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Photo',
+            name="Photo",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('position', models.PositiveIntegerField()),
-                ('caption', models.CharField(blank=True, default='', max_length=200)),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('renditions', models.JSONField()),
-                ('property', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='properties.property')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("position", models.PositiveIntegerField()),
+                ("caption", models.CharField(blank=True, default="", max_length=200)),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("renditions", models.JSONField()),
+                (
+                    "property",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="properties.property",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('property', 'position'), name='photo_position_unique_per_property'), models.CheckConstraint(condition=models.Q(('width__gt', 0), ('height__gt', 0)), name='photo_dimensions_positive')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("property", "position"), name="photo_position_unique_per_property"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("width__gt", 0), ("height__gt", 0)),
+                        name="photo_dimensions_positive",
+                    ),
+                ],
             },
         ),
     ]

@@ -48,7 +48,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def png_declaring(width: int, height: int) -> bytes:
-    """A valid-looking PNG of a few hundred bytes whose header declares width × height pixels
+    """A valid-looking PNG of a few hundred bytes whose header declares width x height pixels
     (8-bit greyscale): a decompression bomb once decoded."""
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     pixels = zlib.compress(b"\x00" * 1024)  # a sliver of the picture; the rest never comes

@@ -64,7 +64,8 @@ def test_owner_uploads_a_photo_and_gets_every_rendition(auth_client, listing):
     ]
     for rendition in body["renditions"]:
         with Image.open(media_path(rendition["url"])) as stored:
-            assert (stored.format, stored.size) == ("JPEG", (rendition["width"], rendition["height"]))
+            expected = ("JPEG", (rendition["width"], rendition["height"]))
+            assert (stored.format, stored.size) == expected
     # Random names, never the client's.
     assert len(stored_files()) == 4
     assert all("photo" not in path.name for path in stored_files())
@@ -215,11 +216,14 @@ def test_gps_exif_is_stripped_and_the_photo_turned_upright(auth_client, listing)
                                         "progressive", "progression", "dpi"}  # fmt: skip
             # Turned 90° clockwise: the red left half is now on top.
             width, height = stored.size
-            top, bottom = stored.getpixel((width // 2, height // 5)), stored.getpixel(
-                (width // 2, height * 4 // 5)
+            top, bottom = (
+                stored.getpixel((width // 2, height // 5)),
+                stored.getpixel((width // 2, height * 4 // 5)),
             )
-            assert top[0] > 180 and top[2] < 70
-            assert bottom[2] > 180 and bottom[0] < 70
+            assert top[0] > 180
+            assert top[2] < 70
+            assert bottom[2] > 180
+            assert bottom[0] < 70
 
 
 def test_jpeg_html_polyglot_is_served_only_as_a_re_encoded_image(auth_client, api_client, listing):
@@ -235,8 +239,10 @@ def test_jpeg_html_polyglot_is_served_only_as_a_re_encoded_image(auth_client, ap
         assert served["Content-Type"] == "image/jpeg"
         assert served["X-Content-Type-Options"] == "nosniff"
         assert served["Content-Security-Policy"] == "default-src 'none'; sandbox"
-        assert content.startswith(b"\xff\xd8") and content.endswith(b"\xff\xd9")
-        assert b"<script" not in content and b"<html" not in content
+        assert content.startswith(b"\xff\xd8")
+        assert content.endswith(b"\xff\xd9")
+        assert b"<script" not in content
+        assert b"<html" not in content
     assert all(images.HTML not in path.read_bytes() for path in stored_files())
 
 
@@ -304,9 +310,7 @@ def test_property_list_carries_the_cover_and_the_detail_every_photo(api_client, 
     assert detail["cover_photo"] == detail["photos"][0] == rows[1]["cover_photo"]
 
 
-def test_property_list_query_count_does_not_grow_with_photos(
-    api_client, django_assert_num_queries
-):
+def test_property_list_query_count_does_not_grow_with_photos(api_client, django_assert_num_queries):
     for listing in PropertyFactory.create_batch(20):
         PhotoFactory(property=listing, position=0)
         PhotoFactory(property=listing, position=1)

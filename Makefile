@@ -7,7 +7,7 @@ PORT ?= 8000
 export PORT
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint format lock migrate schema cluster-test readme-test fuzz fuzz-ci bench bench-quick
+.PHONY: help install run test lint format lock migrate schema cluster-test readme-test fuzz fuzz-ci bench bench-quick bench-photos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ schema: install ## Regenerate docs/openapi.json (a test fails when it drifts fro
 # `.venv/bin/python bench/run.py -h`. Needs wrk and a PostgreSQL server (BENCH_POSTGRES_URL).
 bench: install ## Full benchmark on PostgreSQL (~10 min): 100k properties; writes docs/benchmarks.md
 	$(PY) bench/run.py --profile full $(BENCH_ARGS)
+	$(PY) bench/photo_upload.py
+
+bench-photos: install ## One 12-megapixel photo upload's cost: p50/p95 and CPU seconds (~15 s)
+	$(PY) bench/photo_upload.py
 
 bench-quick: install ## Small data set, 5 s per scenario; results in bench/results/ only
 	$(PY) bench/run.py --profile quick $(BENCH_ARGS)

@@ -35,9 +35,10 @@ fuzz: install ## Schemathesis against a live server on a throwaway PostgreSQL db
 fuzz-ci: install ## The same with CI's fixed budget and seed (well under a minute)
 	bash .ci/fuzz.sh
 
-lint: install ## ruff check and format check
+lint: install ## ruff check and format check, mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
 
 format: install ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .

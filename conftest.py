@@ -33,7 +33,7 @@ def password():
 
 @pytest.fixture
 def user(db):
-    return UserFactory()
+    return UserFactory.create()
 
 
 def client_for(user) -> APIClient:

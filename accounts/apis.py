@@ -1,17 +1,16 @@
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from accounts.selectors import user_get_by_login_name
 from accounts.serializers import (
     AuthOutputSerializer,
     LoginInputSerializer,
     LogoutInputSerializer,
+    PasswordChangeInputSerializer,
     ProfileInputSerializer,
     ProfileOutputSerializer,
     RefreshInputSerializer,
@@ -22,13 +21,13 @@ from accounts.services import (
     token_pair_create,
     token_refresh,
     token_revoke,
-    user_authenticate,
     user_create,
+    user_login,
+    user_password_change,
     user_update,
 )
-from accounts.throttles import LoginAddressThrottle, LoginUsernameThrottle
 from core.api.schema import error_responses
-from core.exceptions import InvalidCredentials
+from core.exceptions import LoginThrottled
 
 JOHN_DOE_AUTH = OpenApiExample(
     "john_doe",
@@ -41,6 +40,15 @@ JOHN_DOE_AUTH = OpenApiExample(
     },
     response_only=True,
 )
+
+
+class LoginThrottledAs429(APIView):
+    """Answer LoginThrottled as DRF's own 429, with its message and `Retry-After`."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, LoginThrottled):
+            exc = Throttled(wait=exc.wait)
+        return super().handle_exception(exc)
 
 
 def _auth_payload(user) -> dict:
@@ -59,11 +67,17 @@ def _auth_payload(user) -> dict:
 class RegisterApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    throttle_classes = [*api_settings.DEFAULT_THROTTLE_CLASSES, ScopedRateThrottle]
+    throttle_classes = [*APIView.throttle_classes, ScopedRateThrottle]  # the defaults, plus
     throttle_scope = "register"
 
     @extend_schema(
         tags=["accounts"],
+        summary="Create an account",
+        description="Registers a user and signs them in: the answer carries a token pair. The "
+        "username (3 to 30 letters, digits or underscores) and the email must not belong to "
+        "another account, whatever their case, and the password must pass the password rules "
+        "(not too common, not all digits, not like the username); each failure is a 400 naming "
+        "the field.",
         request=RegisterInputSerializer,
         responses={201: AuthOutputSerializer},
         auth=[],
@@ -87,14 +101,17 @@ class RegisterApi(APIView):
         return Response(_auth_payload(user), status=status.HTTP_201_CREATED)
 
 
-class LoginApi(APIView):
+class LoginApi(LoginThrottledAs429, APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
-    # Request rates as everywhere; failed logins are counted below, under the account's lock.
-    login_throttle_classes = [LoginUsernameThrottle, LoginAddressThrottle]
 
     @extend_schema(
         tags=["accounts"],
+        summary="Sign in",
+        description="Give the password and the username or the email (either field takes "
+        "either). Wrong credentials are a 401, the same for an unknown account and a wrong "
+        "password. Failed attempts are limited per account and per client address: past the "
+        "limit the answer is a 429 with `Retry-After`.",
         request=LoginInputSerializer,
         responses={200: AuthOutputSerializer, **error_responses(401, 429)},
         auth=[],
@@ -111,28 +128,9 @@ class LoginApi(APIView):
         serializer = LoginInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         name = serializer.validated_data.get("username") or serializer.validated_data["email"]
-        self.login_name = name
-        throttles = [throttle_class() for throttle_class in self.login_throttle_classes]
-        with transaction.atomic():
-            # Attempts on one account queue on its row, so each one sees every failure before
-            # it: a burst of simultaneous wrong passwords cannot slip past the limit. The
-            # per-account throttle keys on this row too.
-            self.login_account = user_get_by_login_name(name=name, lock=True)
-            waits = [t.wait() for t in throttles if not t.allow_request(request, self)]
-            if waits:
-                self.throttled(request, max(waits))
-            try:
-                user = user_authenticate(
-                    request=request, name=name, password=serializer.validated_data["password"]
-                )
-            except InvalidCredentials:
-                # Recorded inside the transaction (the shared cache may be a database table)
-                # and while the lock is held; the error is raised once it is committed.
-                user = None
-                for throttle in throttles:
-                    throttle.record_failure()
-        if user is None:
-            raise InvalidCredentials()
+        user = user_login(
+            request=request, name=name, password=serializer.validated_data["password"]
+        )
         return Response(_auth_payload(user))
 
 
@@ -148,6 +146,10 @@ class TokenRefreshApi(APIView):
 
     @extend_schema(
         tags=["accounts"],
+        summary="Refresh the token pair",
+        description="Trades a refresh token for a new access and refresh token. The refresh "
+        "token sent is used up: sending it again, like sending an expired, revoked or forged "
+        "one, is a 401.",
         request=RefreshInputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(401)},
         auth=[],
@@ -166,7 +168,15 @@ class TokenRefreshApi(APIView):
 class LogoutApi(APIView):
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["accounts"], request=LogoutInputSerializer, responses={204: None})
+    @extend_schema(
+        tags=["accounts"],
+        summary="Sign out",
+        description="Revokes the access token the request is made with, at once, and the "
+        "refresh token if one is sent. A `refresh` that is not a live token issued by this "
+        "server is a 400.",
+        request=LogoutInputSerializer,
+        responses={204: None},
+    )
     def post(self, request):
         serializer = LogoutInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -174,24 +184,73 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProfileApi(APIView):
+class PasswordChangeApi(LoginThrottledAs429, APIView):
+    """Change the password: every token issued before stops working, the caller gets a fresh
+    pair."""
+
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(tags=["accounts"], responses={200: ProfileOutputSerializer})
+    @extend_schema(
+        tags=["accounts"],
+        summary="Change your password",
+        description="Needs the current password (a wrong one is a 400 naming "
+        "`current_password`; repeated failures are throttled like logins, 429). The new "
+        "password must pass the password rules (not too short, common, all digits or like the "
+        "username). Every token issued before stops working; the answer is a fresh pair.",
+        request=PasswordChangeInputSerializer,
+        responses={200: TokenPairOutputSerializer},
+    )
+    def post(self, request):
+        serializer = PasswordChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = user_password_change(request=request, user=request.user, **serializer.validated_data)
+        refresh = token_pair_create(user=user)
+        return Response(
+            TokenPairOutputSerializer(
+                {"token": str(refresh.access_token), "refresh": str(refresh)}
+            ).data
+        )
+
+
+PROFILE_UPDATE = (
+    "Changes any of username, email, first and last name; PUT and PATCH alike take any subset, "
+    "and other fields in the body are ignored. A new email needs `current_password`, the "
+    "account's password (wrong or missing: a 400 naming it). A username or email that belongs "
+    "to another account, whatever its case, is a 400 naming the field."
+)
+
+
+class ProfileApi(LoginThrottledAs429, APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["accounts"],
+        summary="Read your profile",
+        description="The signed-in user's account.",
+        responses={200: ProfileOutputSerializer},
+    )
     def get(self, request):
         return Response(ProfileOutputSerializer(request.user).data)
 
     @extend_schema(
-        tags=["accounts"], request=ProfileInputSerializer, responses={200: ProfileOutputSerializer}
+        tags=["accounts"],
+        summary="Update your profile",
+        description=PROFILE_UPDATE,
+        request=ProfileInputSerializer,
+        responses={200: ProfileOutputSerializer},
     )
     def put(self, request):
         serializer = ProfileInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user = user_update(user=request.user, **serializer.validated_data)
+        user = user_update(request=request, user=request.user, **serializer.validated_data)
         return Response(ProfileOutputSerializer(user).data)
 
     @extend_schema(
-        tags=["accounts"], request=ProfileInputSerializer, responses={200: ProfileOutputSerializer}
+        tags=["accounts"],
+        summary="Update part of your profile",
+        description=PROFILE_UPDATE,
+        request=ProfileInputSerializer,
+        responses={200: ProfileOutputSerializer},
     )
     def patch(self, request):
         return self.put(request)

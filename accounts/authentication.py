@@ -4,11 +4,12 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 from accounts.selectors import user_get_for_access_token
+from accounts.services import FAMILY_CLAIM
 
 
 class RevocableJWTAuthentication(JWTAuthentication):
     """simplejwt's bearer authentication, plus the logout denylist for access tokens
-    (simplejwt's own blacklist covers refresh tokens only).
+    (simplejwt's own blacklist covers refresh tokens only) and revoked token families.
 
     The denylist check rides on the user look-up, so an authenticated request costs one query,
     not two; the checks after it are simplejwt's own (active user, password unchanged)."""
@@ -18,7 +19,9 @@ class RevocableJWTAuthentication(JWTAuthentication):
         if user_id is None:
             raise InvalidToken("Token contained no recognizable user identification")
         user = user_get_for_access_token(
-            user_id=user_id, jti=validated_token[api_settings.JTI_CLAIM]
+            user_id=user_id,
+            jti=validated_token[api_settings.JTI_CLAIM],
+            family=validated_token.get(FAMILY_CLAIM),
         )
         if user is None:
             raise AuthenticationFailed("User not found", code="user_not_found")

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import RegexValidator
 from django.db import models
@@ -10,8 +12,8 @@ username_validator = RegexValidator(
 )
 
 
-class CaseInsensitiveUserManager(UserManager):
-    def get_by_natural_key(self, username):
+class CaseInsensitiveUserManager(UserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(username__iexact=username)
 
 
@@ -27,7 +29,7 @@ class User(AbstractUser):
     )
     email = models.EmailField(max_length=254, unique=True)
 
-    objects = CaseInsensitiveUserManager()
+    objects: ClassVar[CaseInsensitiveUserManager] = CaseInsensitiveUserManager()
 
     REQUIRED_FIELDS = ["email"]
 
@@ -58,3 +60,17 @@ class RevokedAccessToken(models.Model):
 
     def __str__(self):
         return self.jti
+
+
+class RevokedTokenFamily(models.Model):
+    """Every token descended from one login (the refresh tokens of its rotation chain and the
+    access tokens they issued), revoked because an already-rotated refresh token of the chain
+    came back: someone holds a copy. `family` is the chain's first refresh-token id, carried in
+    each of its tokens' `family` claim. Rows past `expires_at` (when the chain's last token
+    would have expired anyway) are purged by `manage.py purge_expired_tokens`."""
+
+    family = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return self.family

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from django.contrib.auth import authenticate
@@ -11,9 +12,10 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
-from accounts.models import RevokedAccessToken, User
+from accounts.models import RevokedAccessToken, RevokedTokenFamily, User
+from accounts.throttles import LoginAddressThrottle, LoginNameThrottle, login_throttles_lock
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
-from core.exceptions import InvalidCredentials, TokenInvalid
+from core.exceptions import InvalidCredentials, LoginThrottled, TokenInvalid
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -58,14 +60,21 @@ def user_create(*, username: str, email: str, password: str) -> User:
 
 def user_update(
     *,
+    request,
     user: User,
     username: str | None = None,
     email: str | None = None,
     first_name: str | None = None,
     last_name: str | None = None,
+    current_password: str | None = None,
 ) -> User:
-    """Update profile fields that are given. Raises ValidationError if the new username/email
-    belongs to another account; the user's own are fine whatever their case."""
+    """Update profile fields that are given. A new email needs `current_password` (whoever
+    controls the email can reset the password, so it must not change on a stolen access token
+    alone). Raises ValidationError naming `current_password` when it is missing or wrong, or
+    naming username/email if they belong to another account; the user's own are fine whatever
+    their case. LoginThrottled while the username has too many failed password checks."""
+    if email is not None and email.lower() != user.email:
+        _current_password_confirm(request=request, user=user, current_password=current_password)
     _check_identity_is_free(username=username, email=email, exclude_pk=user.pk)
     changes = {
         "username": username,
@@ -84,42 +93,142 @@ def user_update(
     return user
 
 
-def user_authenticate(*, request, name: str, password: str) -> User:
-    """The account for a login name (username or email) and password. Raises
-    InvalidCredentials, the same for an unknown name and a wrong password."""
-    user = authenticate(request, username=name, password=password)
+def user_password_change(*, request, user: User, current_password: str, new_password: str) -> User:
+    """Replace the password. Every token issued before, the caller's included, stops working:
+    each carries a hash of the password it was issued under (CHECK_REVOKE_TOKEN). Raises
+    ValidationError naming `current_password` (wrong) or `new_password` (refused by
+    AUTH_PASSWORD_VALIDATORS), nothing changed; LoginThrottled as user_update."""
+    _current_password_confirm(request=request, user=user, current_password=current_password)
+    try:
+        validate_password(new_password, user=user)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.messages}) from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    return user
+
+
+def _password_check_counted(*, request, name: str, check: Callable[[], User | None]) -> User | None:
+    """`check()` (a password check: the user, or None when it fails), counted against the
+    failed-login limits of `name` and of the client address. Raises LoginThrottled, without
+    checking, while either is over its limit."""
+    throttles = [LoginNameThrottle(name=name), LoginAddressThrottle(request=request)]
+    with transaction.atomic():
+        # Checks on one name or from one address queue here, and a failure is recorded before
+        # the lock is released: a burst of simultaneous attempts cannot slip past the limit.
+        login_throttles_lock(throttles)
+        waits = [throttle.wait() for throttle in throttles if not throttle.allows_attempt()]
+        if waits:
+            raise LoginThrottled(wait=max(waits, key=lambda wait: wait or 0))
+        user = check()
+        if user is None:
+            # Recorded inside the transaction: the shared cache may be a database table.
+            for throttle in throttles:
+                throttle.record_failure()
+    return user
+
+
+def user_login(*, request, name: str, password: str) -> User:
+    """The account for a login name (username or email) and password; the API and the admin
+    both log in here. Raises LoginThrottled while the name or the client address has too many
+    recent failures (even for the right password), else InvalidCredentials, the same for an
+    unknown name and a wrong password."""
+    user = _password_check_counted(
+        request=request,
+        name=name,
+        check=lambda: authenticate(request, username=name, password=password),
+    )
     if user is None:
         raise InvalidCredentials()
     return user
 
 
-def token_pair_create(*, user: User) -> RefreshToken:
-    """Issue a refresh token (recorded for the blacklist) whose `.access_token` is the pair."""
-    return RefreshToken.for_user(user)
+def _current_password_confirm(*, request, user: User, current_password: str | None) -> None:
+    """Raise ValidationError naming `current_password` unless it is the user's password. A wrong
+    one counts as a failed login of the username (a stolen access token must not become an
+    unlimited password oracle); raises LoginThrottled while that name is locked."""
+    if not current_password:
+        raise ValidationError({"current_password": ["Give your current password."]})
+    confirmed = _password_check_counted(
+        request=request,
+        name=user.username,
+        check=lambda: user if user.check_password(current_password) else None,
+    )
+    if confirmed is None:
+        raise ValidationError({"current_password": ["The current password is wrong."]})
+
+
+FAMILY_CLAIM = "family"
+
+
+class _RotatableRefreshToken(RefreshToken):
+    """A refresh token checked for signature, expiry and type only: whether it was used up
+    (blacklisted) is token_refresh's question, asked under the token's row lock."""
+
+    def check_blacklist(self) -> None:
+        pass
+
+
+def _token_family(token: RefreshToken) -> str:
+    # Tokens issued before families existed are each the root of their own.
+    return token.get(FAMILY_CLAIM) or token[jwt_settings.JTI_CLAIM]
+
+
+def token_pair_create(*, user: User, family: str | None = None) -> RefreshToken:
+    """Issue a refresh token (recorded for the blacklist) whose `.access_token` is the pair.
+    A login starts a new family (named by this token's id); a rotation passes its own on. The
+    access token copies the claim, so revoking a family reaches it too."""
+    refresh = RefreshToken.for_user(user)
+    refresh[FAMILY_CLAIM] = family or refresh[jwt_settings.JTI_CLAIM]
+    return refresh
+
+
+def _token_family_revoke(*, family: str) -> None:
+    """Revoke every token of a family, wherever it is presented (RevocableJWTAuthentication,
+    token_refresh); the row lives as long as the family's newest refresh token could."""
+    RevokedTokenFamily.objects.get_or_create(
+        family=family,
+        defaults={"expires_at": timezone.now() + jwt_settings.REFRESH_TOKEN_LIFETIME},
+    )
 
 
 def token_refresh(*, raw_refresh: str) -> RefreshToken:
-    """Rotate a refresh token: the presented one is used up and a new pair is issued. Raises
-    TokenInvalid if it is malformed, expired, already used or revoked, or belongs to an account
-    that is gone, inactive, or has changed its password since."""
+    """Rotate a refresh token: the presented one is used up and a new pair of its family is
+    issued. Raises TokenInvalid if it is malformed, expired, revoked, or belongs to an account
+    that is gone, inactive, or has changed its password since. A token that was already used
+    (blacklisted) also revokes its whole family, every token descended from the same login:
+    per the OAuth 2.0 Security BCP, its return means a copy is in someone else's hands, and
+    we cannot tell which of the two holders is the rightful one."""
     try:
-        presented = RefreshToken(raw_refresh)  # signature, expiry, type, blacklist
+        # simplejwt annotates `token` as a Token; it is the encoded string it then decodes.
+        presented = _RotatableRefreshToken(raw_refresh)  # type: ignore[arg-type]
     except TokenError as exc:
         raise TokenInvalid(str(exc)) from exc
+    family = _token_family(presented)
     with transaction.atomic():
         # Two requests presenting one token queue on this row; the second then finds it used.
         outstanding = (
             OutstandingToken.objects.select_for_update().filter(jti=presented["jti"]).first()
         )
-        if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        if outstanding is None:
             raise TokenInvalid("Token is blacklisted")
-        user = User.objects.filter(pk=presented.get("user_id"), is_active=True).first()
-        if user is None:
-            raise TokenInvalid("No active account found for the given token.")
-        if presented.get(jwt_settings.REVOKE_TOKEN_CLAIM) != get_md5_hash_password(user.password):
-            raise TokenInvalid("The user's password has been changed.")
-        BlacklistedToken.objects.create(token=outstanding)
-        return RefreshToken.for_user(user)
+        reused = BlacklistedToken.objects.filter(token=outstanding).exists()
+        if reused:
+            _token_family_revoke(family=family)  # committed: the error is raised below
+        else:
+            if RevokedTokenFamily.objects.filter(family=family).exists():
+                raise TokenInvalid("Token has been revoked.")
+            user = User.objects.filter(pk=presented.get("user_id"), is_active=True).first()
+            if user is None:
+                raise TokenInvalid("No active account found for the given token.")
+            revoke_claim = presented.get(jwt_settings.REVOKE_TOKEN_CLAIM)
+            if revoke_claim != get_md5_hash_password(user.password):
+                raise TokenInvalid("The user's password has been changed.")
+            BlacklistedToken.objects.create(token=outstanding)
+            rotated = token_pair_create(user=user, family=family)
+    if reused:
+        raise TokenInvalid("Token was already used; every token of its login is now revoked.")
+    return rotated
 
 
 def token_revoke(*, access_token: AccessToken, refresh: str | None = None) -> None:
@@ -129,7 +238,7 @@ def token_revoke(*, access_token: AccessToken, refresh: str | None = None) -> No
     refresh_token = None
     if refresh is not None:
         try:
-            refresh_token = RefreshToken(refresh)
+            refresh_token = RefreshToken(refresh)  # type: ignore[arg-type]  # str, as above
         except TokenError as exc:
             raise ValidationError({"refresh": [str(exc)]}) from exc
         if refresh_token.get("user_id") != access_token.get("user_id"):
@@ -145,6 +254,9 @@ def token_revoke(*, access_token: AccessToken, refresh: str | None = None) -> No
 
 
 def expired_tokens_purge() -> int:
-    """Delete denylist rows whose tokens have expired anyway; returns how many went."""
-    deleted, _ = RevokedAccessToken.objects.filter(expires_at__lte=timezone.now()).delete()
-    return deleted
+    """Delete denylist rows (revoked access tokens and token families) whose tokens have
+    expired anyway; returns how many went."""
+    now = timezone.now()
+    tokens, _ = RevokedAccessToken.objects.filter(expires_at__lte=now).delete()
+    families, _ = RevokedTokenFamily.objects.filter(expires_at__lte=now).delete()
+    return tokens + families

@@ -8,4 +8,5 @@ urlpatterns = [
     path("logout/", apis.LogoutApi.as_view(), name="logout"),
     path("token/refresh/", apis.TokenRefreshApi.as_view(), name="token-refresh"),
     path("profile/", apis.ProfileApi.as_view(), name="profile"),
+    path("password/", apis.PasswordChangeApi.as_view(), name="password-change"),
 ]

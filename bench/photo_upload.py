@@ -86,7 +86,7 @@ def _run(args, *, content: bytes, call_command) -> int:
     from properties.tests.factories import PropertyFactory
 
     call_command("migrate", verbosity=0)
-    listing = PropertyFactory(owner=UserFactory())
+    listing = PropertyFactory.create(owner=UserFactory.create())
     client = client_for(listing.owner)
     url = f"/api/properties/{listing.pk}/photos/"
 

@@ -237,6 +237,7 @@ class Server:
 
     @property
     def pid(self) -> int:
+        assert self.process is not None, "the server is not started"
         return self.process.pid
 
     def stop(self) -> None:
@@ -376,7 +377,7 @@ def run_wrk(
         "BENCH_STORM_DAY": str(storm_day),
     }
     command = [
-        shutil.which("wrk"),
+        "wrk",  # main() has checked that it is on PATH
         f"-t{threads}",
         f"-c{scenario.connections}",
         f"-d{seconds}s",
@@ -396,6 +397,8 @@ def run_wrk(
     load_before = loadavg()
     process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(process.pid, 0)
+    assert process.stdout is not None  # PIPE, as is stderr
+    assert process.stderr is not None
     stdout, stderr = process.stdout.read().decode(), process.stderr.read().decode()
     process.stdout.close()
     process.stderr.close()
@@ -468,9 +471,7 @@ def machine() -> dict:
             cpu = line.split(":", 1)[1].strip()
             break
     memory_kib = int(Path("/proc/meminfo").read_text().split()[1])
-    wrk_version = subprocess.run(
-        [shutil.which("wrk"), "-v"], capture_output=True, text=True, check=False
-    )
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),

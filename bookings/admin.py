@@ -29,6 +29,10 @@ class BookingAdmin(admin.ModelAdmin):
     ordering = ["-created_at", "-id"]
     actions = ["cancel_selected"]
 
+    def get_queryset(self, request):
+        # The change page is titled by the booking, which names its property.
+        return super().get_queryset(request).select_related("property", "guest")
+
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in Booking._meta.fields]
 

@@ -1,6 +1,7 @@
 import re
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -11,6 +12,7 @@ from rest_framework import generics, mixins, permissions, serializers, status, v
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from bookings.filters import BookingFilter
 from bookings.models import Booking
 from bookings.selectors import booking_calendar, booking_list_for_guest, booking_list_for_property
@@ -22,7 +24,12 @@ from bookings.serializers import (
     PropertyBookingOutputSerializer,
 )
 from bookings.services import booking_cancel, booking_create, booking_create_idempotent
-from core.api.schema import error_responses
+from core.api.schema import (
+    EXAMPLE_CHECK_IN,
+    EXAMPLE_CHECK_OUT,
+    EXAMPLE_CREATED_AT,
+    error_responses,
+)
 from core.api.urls import ID_PATTERN
 from properties.models import Property
 
@@ -40,6 +47,17 @@ def _idempotency_key(request) -> str | None:
     return key
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List your bookings",
+        description="The signed-in guest's bookings, newest first, confirmed and cancelled. "
+        "`status` keeps one kind; `upcoming=true` keeps confirmed stays that have not ended.",
+    ),
+    retrieve=extend_schema(
+        summary="Read one of your bookings",
+        description="Anyone else's booking is a 404, never a 403: its existence is not revealed.",
+    ),
+)
 class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """The caller's own bookings. Anyone else's booking is a 404, never a 403: its existence
     is not revealed."""
@@ -53,9 +71,19 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return self.queryset
-        return booking_list_for_guest(guest=self.request.user)
+        guest = self.request.user
+        assert isinstance(guest, User)  # IsAuthenticated has let only a signed-in user through
+        return booking_list_for_guest(guest=guest)
 
     @extend_schema(
+        summary="Book a stay",
+        description="Confirms a stay of the signed-in guest at a property, at today's price per "
+        "night; the stay is the nights from `check_in` up to, not including, `check_out`. "
+        "`check_in` may not be before today (UTC) nor more than 730 days ahead, and `check_out` "
+        "must be after it, at most 365 nights later. The property must exist and not be your "
+        "own (else a 400 naming `property_id`). Nights that overlap a confirmed booking, or a "
+        "property its host has made unavailable, are a 409. The schema cannot state these "
+        "rules: they depend on today and on the data.",
         request=BookingInputSerializer,
         parameters=[
             OpenApiParameter(
@@ -73,7 +101,11 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         examples=[
             OpenApiExample(
                 "A four-night stay",
-                value={"property_id": 10, "check_in": "2025-06-01", "check_out": "2025-06-05"},
+                value={
+                    "property_id": 10,
+                    "check_in": EXAMPLE_CHECK_IN,
+                    "check_out": EXAMPLE_CHECK_OUT,
+                },
                 request_only=True,
             ),
             OpenApiExample(
@@ -82,12 +114,12 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     "id": 1,
                     "property": "Modern Studio",
                     "property_id": 10,
-                    "check_in": "2025-06-01",
-                    "check_out": "2025-06-05",
+                    "check_in": EXAMPLE_CHECK_IN,
+                    "check_out": EXAMPLE_CHECK_OUT,
                     "nights": 4,
                     "total_price": 300,
                     "status": "confirmed",
-                    "created_at": "2025-05-20T09:30:00Z",
+                    "created_at": EXAMPLE_CREATED_AT,
                 },
                 response_only=True,
             ),
@@ -111,7 +143,13 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             BookingOutputSerializer(booking).data, status=status.HTTP_201_CREATED, headers=headers
         )
 
-    @extend_schema(responses={204: None, **error_responses(409)})
+    @extend_schema(
+        summary="Cancel a booking",
+        description="Cancels one of the signed-in guest's bookings and frees its nights. A "
+        "booking already cancelled, or whose check-in day (UTC) has come, is a 409; anyone "
+        "else's is a 404.",
+        responses={204: None, **error_responses(409)},
+    )
     def destroy(self, request, pk):
         booking_cancel(guest=request.user, booking_id=int(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -123,9 +161,19 @@ class PropertyCalendarApi(APIView):
     permission_classes = [permissions.AllowAny]
 
     @extend_schema(
+        tags=["properties"],
+        summary="A property's booked nights",
+        description="Public, for drawing a calendar: the confirmed stays of a property that "
+        "touch the window [`from`, `to`), with no guest data. `from` may not be more than 730 "
+        "days ahead, `to` must be after `from` and at most 366 days later; those rules depend "
+        "on today, so the schema cannot state them.",
         parameters=[
-            OpenApiParameter("from", type=str, description="ISO date; default today (UTC)."),
-            OpenApiParameter("to", type=str, description="ISO date; default from + 365 days."),
+            OpenApiParameter(
+                "from", type=OpenApiTypes.DATE, description="First day; default today (UTC)."
+            ),
+            OpenApiParameter(
+                "to", type=OpenApiTypes.DATE, description="Day after the last; default from + 365."
+            ),
         ],
         responses={200: CalendarOutputSerializer},
         auth=[],
@@ -144,7 +192,11 @@ class PropertyCalendarApi(APIView):
 
 @extend_schema_view(
     get=extend_schema(
-        responses={200: PropertyBookingOutputSerializer(many=True), **error_responses(403)}
+        tags=["bookings"],
+        summary="List a property's bookings",
+        description="For the property's owner only (anyone else gets a 403): its confirmed "
+        "and cancelled bookings with the guests' usernames, newest first.",
+        responses={200: PropertyBookingOutputSerializer(many=True), **error_responses(403)},
     )
 )
 class PropertyBookingListApi(generics.ListAPIView):

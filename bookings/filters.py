@@ -15,7 +15,7 @@ class BookingFilter(filters.FilterSet):
     class Meta:
         model = Booking
         form = StrictFilterForm
-        fields = []
+        fields: list[str] = []
 
     def filter_upcoming(self, queryset, name, value):
         return (

@@ -64,7 +64,8 @@ class Booking(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.property_id}: {self.check_in} to {self.check_out} ({self.status})"
+        # Reads the property's title: callers that list bookings select it with them.
+        return f"Booking {self.pk}: {self.property.title}, {self.check_in} → {self.check_out}"
 
     # `property` is a field name here, so the decorator is spelled out.
     @builtins.property

@@ -1,5 +1,6 @@
 from datetime import timedelta
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from bookings.models import Booking
@@ -11,6 +12,7 @@ MAX_DB_ID = 2**63 - 1
 MAX_CALENDAR_DAYS = 366
 
 
+@extend_schema_serializer(component_name="BookingCreate")
 class BookingInputSerializer(serializers.Serializer):
     property_id = fields.IntegerField(min_value=1, max_value=MAX_DB_ID)
     check_in = fields.DateField()

@@ -117,6 +117,8 @@ def booking_create_idempotent(
         if not created and not is_expired:
             if record.request_fingerprint != fingerprint:
                 raise IdempotencyKeyReused()
+            # Set in the transaction that created the row, and deleted with its booking.
+            assert record.booking is not None
             return record.booking, True
         booking = booking_create(
             guest=guest, property_id=property_id, check_in=check_in, check_out=check_out

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, LiteralString
 
 import psycopg
 import redis
@@ -84,7 +85,7 @@ class SetupError(Exception):
 @dataclass
 class Reply:
     status: int
-    body: object
+    body: Any  # parsed JSON
     headers: dict[str, str]
     started: float
     finished: float
@@ -262,10 +263,18 @@ def db() -> psycopg.Connection:
 def app_connections() -> int:
     """Server connections to the run's database, other than the one asking."""
     with db() as conn:
-        return conn.execute(
+        return count(
+            conn,
             "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
             [DATABASE],
-        ).fetchone()[0]
+        )
+
+
+def count(conn: psycopg.Connection, sql: LiteralString, params: list[Any]) -> int:
+    """The result of a `SELECT count(*)` query, which always returns one row."""
+    row = conn.execute(sql, params).fetchone()
+    assert row is not None
+    return int(row[0])
 
 
 class ConnectionSampler(threading.Thread):
@@ -611,12 +620,11 @@ def proof_stop(
     }
     incomplete = []
     for booking_id, (guest_id, check_in, check_out, total, status) in rows.items():
-        guest, reply = sent.get((check_in.isoformat(), check_out.isoformat()), (None, None))
+        request = sent.get((check_in.isoformat(), check_out.isoformat()))
         expected = price * (check_out - check_in).days
-        matches = (
-            guest is not None
-            and (guest.id, total, status) == (guest_id, expected, "confirmed")
-            and (outcome(reply) != 201 or reply.body["id"] == booking_id)
+        matches = request is not None and (
+            (request[0].id, total, status) == (guest_id, expected, "confirmed")
+            and (outcome(request[1]) != 201 or request[1].body["id"] == booking_id)
         )
         if not matches:
             incomplete.append(booking_id)
@@ -658,11 +666,12 @@ def proof_stop(
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         with db() as conn:
-            stuck = conn.execute(
+            stuck = count(
+                conn,
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
                 " AND state LIKE 'idle in transaction%%'",
                 [DATABASE],
-            ).fetchone()[0]
+            )
         if stuck == 0:
             break
         time.sleep(0.2)

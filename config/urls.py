@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from core import views as core_views
 from core.api.docs import RedocView, SchemaView, SwaggerView
 from photos.views import media_file
 
 urlpatterns = [
+    path("", core_views.index, name="index"),
+    # APPEND_SLASH is off (an API URL without its slash is a 404); people type /admin.
+    path("admin", RedirectView.as_view(url="/admin/", permanent=True)),
     path("admin/", admin.site.urls),
     path("metrics", core_views.metrics, name="metrics"),
     path("api/health/", core_views.health, name="health"),

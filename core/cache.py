@@ -1,8 +1,10 @@
 """Django's built-in Redis cache, confined to its own key prefix."""
 
 import re
+from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from redis import ConnectionPool, Redis
 
 _GLOB_SPECIAL = re.compile(r"([*?\[\]\\])")
 
@@ -14,11 +16,19 @@ class ReusedClientRedisCacheClient(RedisCacheClient):
     A redis.Redis holds no connection of its own (it borrows from the pool per command), so one
     per pool is safe to share between threads, and the pool reconnects after a fork."""
 
-    def __init__(self, servers, **options):
-        super().__init__(servers, **options)
-        self._clients = {}
+    if TYPE_CHECKING:  # Django's private API that this builds on; the stubs leave it out
+        _client: type[Redis]
 
-    def get_client(self, key=None, *, write=False):
+        def _get_connection_pool_index(self, write: bool) -> int: ...
+        def _get_connection_pool(self, write: bool) -> ConnectionPool: ...
+
+    def __init__(self, servers: list[str], **options: Any) -> None:
+        super().__init__(servers, **options)
+        self._clients: dict[int, Redis] = {}
+
+    def get_client(
+        self, key: str | bytes | memoryview | None = None, *, write: bool = False
+    ) -> Redis:
         index = self._get_connection_pool_index(write)
         client = self._clients.get(index)
         if client is None:
@@ -33,11 +43,16 @@ class PrefixedRedisCache(RedisCache):
     own clear() is FLUSHDB: on a Redis database shared by several deployments or test runs it
     would wipe the others' throttle counters."""
 
-    def __init__(self, server, params):
+    if TYPE_CHECKING:  # Django's private API, as above
+        _class: type[RedisCacheClient]
+        _cache: RedisCacheClient
+
+    def __init__(self, server: str | list[str], params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = ReusedClientRedisCacheClient
 
-    def clear(self) -> bool:
+    # Django's RedisCache.clear() returns a bool; the stubs only know BaseCache's None.
+    def clear(self) -> bool:  # type: ignore[override]
         client = self._cache.get_client(write=True)
         pattern = _GLOB_SPECIAL.sub(r"\\\1", self.key_prefix) + ":*"
         batch = []

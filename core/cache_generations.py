@@ -99,12 +99,12 @@ def cache_generations_get_or_compute(
             token = secrets.token_hex(8)
             cache.add(token_key, token, timeout=None)
         tokens.append(token)
-    tokens = tuple(tokens)
-    stored = found.get(value_key)
-    if stored is not None and stored[0] == tokens:
+    current = tuple(tokens)
+    stored: tuple[tuple[str, ...], T] | None = found.get(value_key)
+    if stored is not None and stored[0] == current:
         return stored[1]
     result = compute()
-    cache.set(value_key, (tokens, result), timeout=timeout)
+    cache.set(value_key, (current, result), timeout=timeout)
     return result
 
 

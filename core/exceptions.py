@@ -72,6 +72,19 @@ class IdempotencyKeyReused(ApplicationError):
     )
 
 
+class LoginThrottled(ApplicationError):
+    """Too many failed password checks for a login name or a client address; `wait` is the
+    number of seconds until the next attempt may succeed (None if unknown)."""
+
+    status_code = 429
+    code = "throttled"  # the same as every other 429: one limit or another, wait and retry
+    default_message = "Too many failed logins; try again later."
+
+    def __init__(self, message: str | None = None, *, wait: float | None = None):
+        super().__init__(message)
+        self.wait = wait
+
+
 class PhotoRejected(ApplicationError):
     """An upload that is not a photo we accept; nothing is stored."""
 

@@ -5,6 +5,7 @@ import uuid
 
 from django.conf import settings
 from django.urls import Resolver404, resolve
+from django.utils.cache import patch_cache_control
 
 from core.api import errors
 from core.request_context import request_id_var
@@ -80,12 +81,28 @@ class RequestBodyLimitMiddleware:
             return json_error(
                 "Content-Length header is not a number.", status=400, code=errors.BAD_REQUEST
             )
-        if limit is not None and length > limit:
+        if length > limit:
             limit = _view_body_limit(request) or limit
-        if limit is not None and length > limit:
+        if length > limit:
             return json_error(
                 f"Request body exceeds the limit of {limit} bytes.",
                 status=413,
                 code=errors.REQUEST_TOO_LARGE,
             )
         return self.get_response(request)
+
+
+class NoStoreByDefaultMiddleware:
+    """`Cache-Control: no-store` on every answer that did not choose its own caching: tokens,
+    profiles, bookings, host views, errors. Only answers that are the same public data for
+    everyone opt in (the anonymous property list and detail), so forgetting to decide can
+    never put a token or someone's bookings in a browser's or a proxy's cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, no_store=True)
+        return response

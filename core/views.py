@@ -8,10 +8,12 @@ import redis
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import reverse
 from django.utils.crypto import constant_time_compare
 from django.views import csrf, defaults
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -33,7 +35,7 @@ def json_error(detail: str, *, status: int, code: str) -> JsonResponse:
     return JsonResponse({"detail": detail, "code": code}, status=status)
 
 
-def _is_api(request) -> bool:
+def _is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
@@ -66,7 +68,7 @@ def server_error(request, template_name="500.html"):
     # database or cache that went away (outside a DRF view) is a 503 to retry, not a bug.
     exc = sys.exc_info()[1]
     detail = unavailable_detail(exc)
-    if _is_api(request) and detail is not None:
+    if _is_api(request) and exc is not None and detail is not None:
         log_unavailable(request, exc)
         return service_unavailable(detail)
     if _is_api(request):
@@ -116,6 +118,28 @@ def service_unavailable(detail: str) -> JsonResponse:
     return response
 
 
+@require_safe
+def index(request):
+    """GET /: what this service is and where to read about it, for a person or a script that
+    lands on the bare host."""
+    links = {
+        name: request.build_absolute_uri(reverse(url_name))
+        for name, url_name in [
+            ("docs", "swagger-ui"),
+            ("redoc", "redoc"),
+            ("schema", "schema"),
+            ("health", "health"),
+        ]
+    }
+    return JsonResponse(
+        {
+            "name": settings.SPECTACULAR_SETTINGS["TITLE"],
+            "version": settings.SPECTACULAR_SETTINGS["VERSION"],
+            "links": links,
+        }
+    )
+
+
 # Exempt: an unknown URL is a 404 whatever the method; CSRF's 403 would only hide that.
 @csrf_exempt
 def api_not_found(request, *args, **kwargs):
@@ -124,6 +148,10 @@ def api_not_found(request, *args, **kwargs):
 
 
 @extend_schema(
+    tags=["operations"],
+    summary="Health check",
+    description="For load balancers: 200 while the app answers and its database too, else a "
+    "503 with `Retry-After`. No authentication, no rate limit.",
     responses={
         200: inline_serializer(
             "Health", {"status": serializers.CharField(), "database": serializers.CharField()}

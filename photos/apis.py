@@ -11,10 +11,10 @@ from core.api.permissions import IsOwnerOrReadOnly
 from core.api.schema import ErrorSerializer, error_responses
 from photos.selectors import photo_get, photo_list
 from photos.serializers import (
-    PhotoCreateInputSerializer,
-    PhotoOrderInputSerializer,
-    PhotoOutputSerializer,
-    PhotoUpdateInputSerializer,
+    PhotoUploadSerializer,
+    PhotoOrderSerializer,
+    PhotoSerializer,
+    PhotoCaptionSerializer,
     photo_representation,
 )
 from photos.services import photo_create, photo_delete, photo_reorder, photo_update
@@ -70,16 +70,29 @@ class PropertyPhotoListApi(PropertyPhotoApi):
             throttles.append(PhotoUploadThrottle())
         return throttles
 
-    @extend_schema(auth=[], responses={200: PhotoOutputSerializer(many=True)})
+    @extend_schema(
+        summary="List a property's photos",
+        description="Anyone may read them, in order: the first (position 0) is the cover. "
+        "Each lists its renditions (320, 720 and 1,280 pixels wide when the original is wider, "
+        "and the original), all re-encoded JPEGs, for a srcset.",
+        auth=[],
+        responses={200: PhotoSerializer(many=True)},
+    )
     def get(self, request, property_id):
         listing = self.get_listing()
         photos = photo_list(property_id=listing.pk)
         return Response([photo_representation(photo) for photo in photos])
 
     @extend_schema(
-        request={"multipart/form-data": PhotoCreateInputSerializer},
+        summary="Upload a photo",
+        description="The owner adds a photo after the others (multipart/form-data: `image`, "
+        "optional `caption` up to 200 characters). JPEG, PNG or WebP, recognised from the "
+        "bytes, not animated, at most PHOTO_MAX_BYTES (10 MiB) and PHOTO_MAX_PIXELS (40 MP), "
+        "at most PHOTOS_PER_PROPERTY (30) per property; uploads per user are rate-limited. "
+        "The server re-encodes it, turned upright and without any metadata (EXIF, GPS).",
+        request={"multipart/form-data": PhotoUploadSerializer},
         responses={
-            201: PhotoOutputSerializer,
+            201: PhotoSerializer,
             400: UPLOAD_REFUSED,
             413: UPLOAD_TOO_LARGE,
             **error_responses(403),
@@ -87,7 +100,7 @@ class PropertyPhotoListApi(PropertyPhotoApi):
     )
     def post(self, request, property_id):
         listing = self.get_listing()
-        serializer = PhotoCreateInputSerializer(data=request.data)
+        serializer = PhotoUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         image = serializer.validated_data["image"]
         photo = photo_create(
@@ -104,18 +117,25 @@ class PropertyPhotoDetailApi(PropertyPhotoApi):
     http_method_names = ["patch", "delete", "options"]
 
     @extend_schema(
-        request=PhotoUpdateInputSerializer,
-        responses={200: PhotoOutputSerializer, **error_responses(403)},
+        summary="Change a photo's caption",
+        description="Only the property's owner.",
+        request=PhotoCaptionSerializer,
+        responses={200: PhotoSerializer, **error_responses(403)},
     )
     def patch(self, request, property_id, photo_id):
         listing = self.get_listing()
         photo = photo_get(property_id=listing.pk, photo_id=photo_id)
-        serializer = PhotoUpdateInputSerializer(data=request.data)
+        serializer = PhotoCaptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         photo = photo_update(photo=photo, caption=serializer.validated_data["caption"])
         return Response(photo_representation(photo))
 
-    @extend_schema(responses={204: None, **error_responses(403)})
+    @extend_schema(
+        summary="Delete a photo",
+        description="Only the property's owner. The photos after it move up; its files are "
+        "deleted once the deletion is committed.",
+        responses={204: None, **error_responses(403)},
+    )
     def delete(self, request, property_id, photo_id):
         listing = self.get_listing()
         photo_delete(photo=photo_get(property_id=listing.pk, photo_id=photo_id))
@@ -127,12 +147,16 @@ class PropertyPhotoOrderApi(PropertyPhotoApi):
     http_method_names = ["put", "options"]
 
     @extend_schema(
-        request=PhotoOrderInputSerializer,
-        responses={200: PhotoOutputSerializer(many=True), **error_responses(403)},
+        summary="Reorder the photos",
+        description="Only the property's owner: `photo_ids` lists every photo of the property "
+        "exactly once, in the new order (the first becomes the cover), applied all at once; "
+        "any other list is a 400 and changes nothing.",
+        request=PhotoOrderSerializer,
+        responses={200: PhotoSerializer(many=True), **error_responses(403)},
     )
     def put(self, request, property_id):
         listing = self.get_listing()
-        serializer = PhotoOrderInputSerializer(data=request.data)
+        serializer = PhotoOrderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         photos = photo_reorder(listing=listing, photo_ids=serializer.validated_data["photo_ids"])
         return Response([photo_representation(photo) for photo in photos])

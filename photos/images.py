@@ -67,7 +67,8 @@ def image_render(*, source: IO[bytes], size: int) -> RenderedPhoto:
         # Reads the header only; Pillow also refuses pictures over twice its own bomb limit.
         with Image.open(source, formats=ACCEPTED_FORMATS) as image:
             _check_header(image)
-            upright = ImageOps.exif_transpose(image)  # decodes the pixels, then rotates
+            # Decodes the pixels, then rotates.
+            upright = ImageOps.exif_transpose(image)
             picture = _to_srgb(upright)
             return RenderedPhoto(
                 width=picture.width, height=picture.height, renditions=_renditions(picture)
@@ -100,7 +101,9 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     if icc and image.mode in ("RGB", "CMYK"):
         try:
             profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            image = ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
+            converted = ImageCms.profileToProfile(image, profile, _SRGB, outputMode="RGB")
+            if converted is not None:  # None only when converting in place
+                image = converted
         except (ImageCms.PyCMSError, OSError):
             pass  # a broken profile: read the pixels as sRGB, as browsers do
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):

@@ -12,7 +12,7 @@ class PhotoRenditionSerializer(serializers.Serializer):
     height = serializers.IntegerField()
 
 
-class PhotoOutputSerializer(serializers.Serializer):
+class PhotoSerializer(serializers.Serializer):
     """The shape of a photo (documentation; photo_representation builds it)."""
 
     id = serializers.IntegerField()
@@ -28,7 +28,7 @@ class PhotoOutputSerializer(serializers.Serializer):
 
 
 def photo_representation(photo: Photo) -> dict:
-    """PhotoOutputSerializer's representation, without the serializer's per-field machinery
+    """PhotoSerializer's representation, without the serializer's per-field machinery
     (list pages render one per row)."""
     return {
         "id": photo.pk,
@@ -48,7 +48,7 @@ def photo_representation(photo: Photo) -> dict:
     }
 
 
-class PhotoCreateInputSerializer(serializers.Serializer):
+class PhotoUploadSerializer(serializers.Serializer):
     image = serializers.FileField(
         help_text="JPEG, PNG or WebP, recognised from its bytes; re-encoded by the server."
     )
@@ -57,11 +57,11 @@ class PhotoCreateInputSerializer(serializers.Serializer):
     )
 
 
-class PhotoUpdateInputSerializer(serializers.Serializer):
+class PhotoCaptionSerializer(serializers.Serializer):
     caption = fields.CharField(max_length=CAPTION_MAX_LENGTH, allow_blank=True)
 
 
-class PhotoOrderInputSerializer(serializers.Serializer):
+class PhotoOrderSerializer(serializers.Serializer):
     photo_ids = serializers.ListField(
         child=fields.IntegerField(min_value=1),
         max_length=1000,

@@ -1,6 +1,7 @@
 from urllib.parse import urlencode
 
 from django.http import Http404
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -12,8 +13,10 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from accounts.models import User
+from core.api.pagination import PageNumberPagination
 from core.api.permissions import IsOwnerOrReadOnly
-from core.api.schema import error_responses
+from core.api.schema import EXAMPLE_CREATED_AT, error_responses
 from core.api.urls import ID_PATTERN
 from core.cache_generations import AVAILABILITY, LISTINGS, response_cache_get_or_compute
 from core.stays import utc_today
@@ -35,6 +38,10 @@ from properties.services import property_create, property_delete, property_updat
 PAGING_PARAMS = {"page", "page_size", api_settings.URL_FORMAT_OVERRIDE}
 LIST_PARAMS = {*PropertyFilter.base_filters, *PAGING_PARAMS}
 DETAIL_PARAMS = {api_settings.URL_FORMAT_OVERRIDE}
+# How long browsers and shared caches may reuse an anonymous list or detail without asking;
+# after that they revalidate with the ETag (a 304 while nothing changed). A write shows there
+# at most this late.
+PUBLIC_MAX_AGE_SECONDS = 30
 
 MODERN_STUDIO = {
     "title": "Modern Studio",
@@ -45,9 +52,26 @@ MODERN_STUDIO = {
 }
 
 
+STAY_RULES = (
+    "`check_in` may not be before today (UTC) nor more than 730 days ahead; `check_out` must be "
+    "after it, at most 365 nights later."
+)
+
+
 @extend_schema_view(
-    list=extend_schema(auth=[], responses=PropertyListItemSerializer(many=True)),
+    list=extend_schema(
+        summary="Search properties",
+        description="Anyone may browse, newest first, 20 per page at most. Every filter is "
+        "optional and they combine. `check_in` with `check_out` keeps only properties free "
+        f"for that stay: {STAY_RULES} Those two date rules depend on today, so the schema "
+        "cannot state them; a date outside them is a 400 naming it, as is any parameter the "
+        "list does not know or any parameter given twice.",
+        auth=[],
+        responses=PropertyListItemSerializer(many=True),
+    ),
     retrieve=extend_schema(
+        summary="Read a property",
+        description="Anyone may read a listed property; a removed one is a 404.",
         auth=[],
         parameters=[
             OpenApiParameter(
@@ -58,6 +82,9 @@ MODERN_STUDIO = {
         ],
     ),
     create=extend_schema(
+        summary="List a property",
+        description="A signed-in user lists a place and becomes its owner. The price per "
+        "night is a JSON number or a decimal string, above 0 and at most 1,000,000, in cents.",
         examples=[
             OpenApiExample("Modern Studio", value=MODERN_STUDIO, request_only=True),
             OpenApiExample(
@@ -66,16 +93,32 @@ MODERN_STUDIO = {
                     "id": 10,
                     **MODERN_STUDIO,
                     "owner": "john_doe",
-                    "created_at": "2025-05-20T09:30:00Z",
-                    "updated_at": "2025-05-20T09:30:00Z",
+                    "created_at": EXAMPLE_CREATED_AT,
+                    "updated_at": EXAMPLE_CREATED_AT,
                 },
                 response_only=True,
             ),
-        ]
+        ],
     ),
-    update=extend_schema(responses={200: PropertySerializer, **error_responses(403)}),
-    partial_update=extend_schema(responses={200: PropertySerializer, **error_responses(403)}),
-    destroy=extend_schema(responses={204: None, **error_responses(403, 409)}),
+    update=extend_schema(
+        summary="Replace a property",
+        description="The owner replaces every editable field (others are a 403). Bookings "
+        "already made keep the price they were confirmed at.",
+        responses={200: PropertySerializer, **error_responses(403)},
+    ),
+    partial_update=extend_schema(
+        summary="Change part of a property",
+        description="The owner changes any of the editable fields (others are a 403). "
+        "Bookings already made keep the price they were confirmed at.",
+        responses={200: PropertySerializer, **error_responses(403)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a property",
+        description="The owner unlists the property (others are a 403). While a confirmed "
+        "stay there has not ended the answer is a 409: guests keep the place they counted on. "
+        "Past bookings still show its title.",
+        responses={204: None, **error_responses(403, 409)},
+    ),
 )
 class PropertyViewSet(viewsets.ModelViewSet):
     """Anyone browses and searches; a signed-in user lists places; only the owner changes or
@@ -100,21 +143,24 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def list(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(LIST_PARAMS)
-        return Response(self._cached(self._list_data))
+        return self._public(Response(self._cached(self._list_data)))
 
     def _list_data(self) -> dict:
         queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        assert isinstance(paginator, PageNumberPagination)  # DEFAULT_PAGINATION_CLASS
         # Paging and ordering do not change the total: the unfiltered list uses the cached one.
         if set(self.request.query_params) <= {*PAGING_PARAMS, "ordering"}:
-            self.paginator.known_count = property_listed_count()
+            paginator.known_count = property_listed_count()
         # One query for the page: a deferred join returning plain rows (property_page_rows).
-        self.paginator.page_loader = property_page_rows
+        paginator.page_loader = property_page_rows
         rows = self.paginate_queryset(queryset)
+        assert rows is not None  # the paginator always has a page size
         return self.get_paginated_response([property_row_representation(row) for row in rows]).data
 
     def retrieve(self, request, *args, **kwargs):
         self._refuse_unknown_parameters(DETAIL_PARAMS)
-        return Response(self._cached(self._detail_data))
+        return self._public(Response(self._cached(self._detail_data)))
 
     def _detail_data(self) -> dict:
         # The same plain row as the list, with every photo. No object permission to check:
@@ -123,6 +169,16 @@ class PropertyViewSet(viewsets.ModelViewSet):
         if row is None:
             raise Http404
         return property_row_representation(row)
+
+    def _public(self, response: Response) -> Response:
+        # The data is everyone's, but an answer to a signed-in request stays no-store like
+        # every authenticated one (core.middleware.NoStoreByDefaultMiddleware), and shared
+        # caches keep the two apart: a request with a token, even a bad one (401), never gets
+        # the anonymous copy. ConditionalGetMiddleware adds the ETag and answers 304.
+        patch_vary_headers(response, ["Authorization"])
+        if not self.request.user.is_authenticated:
+            patch_cache_control(response, public=True, max_age=PUBLIC_MAX_AGE_SECONDS)
+        return response
 
     def _refuse_unknown_parameters(self, known: set[str]) -> None:
         # A parameter nothing reads would silently do nothing, and each new spelling of it
@@ -137,7 +193,7 @@ class PropertyViewSet(viewsets.ModelViewSet):
         # parameters in one canonical order and encoding, and UTC today (which check-in dates
         # are valid changes at midnight).
         query = self.request.query_params
-        generations = (LISTINGS,)
+        generations: tuple[str, ...] = (LISTINGS,)
         if {"check_in", "check_out"} & set(query):
             generations += (AVAILABILITY,)
         canonical = urlencode(sorted(query.lists()), doseq=True)
@@ -149,7 +205,9 @@ class PropertyViewSet(viewsets.ModelViewSet):
         )
 
     def perform_create(self, serializer):
-        serializer.instance = property_create(owner=self.request.user, **serializer.validated_data)
+        owner = self.request.user
+        assert isinstance(owner, User)  # IsAuthenticatedOrReadOnly: a write has a signed-in user
+        serializer.instance = property_create(owner=owner, **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = property_update(

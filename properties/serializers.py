@@ -1,11 +1,9 @@
-from decimal import Decimal
-
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import fields
 from photos.selectors import photo_list
-from photos.serializers import PhotoOutputSerializer, photo_representation
+from photos.serializers import PhotoSerializer, photo_representation
 from properties.models import MAX_PRICE_PER_NIGHT, Property
 
 
@@ -16,11 +14,7 @@ class PropertySerializer(serializers.ModelSerializer):
     title = fields.CharField(max_length=100)
     description = fields.CharField(max_length=5000, required=False, allow_blank=True, default="")
     price_per_night = fields.MoneyField(
-        max_digits=9,
-        decimal_places=2,
-        min_value=Decimal("0.01"),
-        max_value=MAX_PRICE_PER_NIGHT,
-        error_messages={"min_value": "Must be greater than 0."},
+        max_value=MAX_PRICE_PER_NIGHT, error_messages={"min_value": "Must be greater than 0."}
     )
     location = fields.CharField(max_length=255)
     availability = fields.BooleanField(required=False, default=True)
@@ -46,22 +40,22 @@ class PropertySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
 
-    @extend_schema_field(PhotoOutputSerializer(allow_null=True))
+    @extend_schema_field(PhotoSerializer(allow_null=True))
     def get_cover_photo(self, listing: Property) -> dict | None:
         photos = self._photos(listing)
         return photos[0] if photos else None
 
-    @extend_schema_field(PhotoOutputSerializer(many=True))
+    @extend_schema_field(PhotoSerializer(many=True))
     def get_photos(self, listing: Property) -> list[dict]:
         return self._photos(listing)
 
     def _photos(self, listing: Property) -> list[dict]:
         # A write's answer: one query, shared by both fields.
-        cached = getattr(listing, "_photo_representations", None)
-        if cached is None:
-            cached = [photo_representation(photo) for photo in photo_list(property_id=listing.pk)]
-            listing._photo_representations = cached
-        return cached
+        cache: dict[int, list[dict]] = self.__dict__.setdefault("_photos_by_listing", {})
+        if listing.pk not in cache:
+            photos = photo_list(property_id=listing.pk)
+            cache[listing.pk] = [photo_representation(photo) for photo in photos]
+        return cache[listing.pk]
 
 
 class PropertyListItemSerializer(PropertySerializer):

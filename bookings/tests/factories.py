@@ -8,7 +8,7 @@ from core.stays import utc_today
 from properties.tests.factories import PropertyFactory
 
 
-class BookingFactory(factory.django.DjangoModelFactory):
+class BookingFactory(factory.django.DjangoModelFactory[Booking]):
     class Meta:
         model = Booking
 

@@ -33,8 +33,8 @@ def fire(requests: list[tuple]) -> list[int]:
 
 
 def test_storm_of_overlapping_requests_yields_exactly_one_booking():
-    listing = PropertyFactory()
-    clients = [client_for(UserFactory()) for _ in range(STORM)]
+    listing = PropertyFactory.create()
+    clients = [client_for(UserFactory.create()) for _ in range(STORM)]
     # Every request overlaps every other: all share the night of day 12.
     requests = [
         (
@@ -53,8 +53,8 @@ def test_storm_of_overlapping_requests_yields_exactly_one_booking():
 
 
 def test_same_guest_storm_yields_one_booking():
-    listing = PropertyFactory()
-    client = client_for(UserFactory())
+    listing = PropertyFactory.create()
+    client = client_for(UserFactory.create())
     body = {"property_id": listing.pk, "check_in": days(5), "check_out": days(8)}
 
     statuses = fire([(client, "post", "/api/bookings/", body) for _ in range(STORM)])
@@ -64,11 +64,11 @@ def test_same_guest_storm_yields_one_booking():
 
 
 def test_mixed_storm_non_overlapping_requests_all_succeed():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     # 12 distinct back-to-back two-night stays, each asked for twice: one of each pair wins.
     requests = [
         (
-            client_for(UserFactory()),
+            client_for(UserFactory.create()),
             "post",
             "/api/bookings/",
             {"property_id": listing.pk, "check_in": days(2 * n + 1), "check_out": days(2 * n + 3)},
@@ -90,12 +90,12 @@ def test_mixed_storm_non_overlapping_requests_all_succeed():
 
 
 def test_cancel_then_rebook_under_contention():
-    listing = PropertyFactory()
-    first_guest = UserFactory()
+    listing = PropertyFactory.create()
+    first_guest = UserFactory.create()
     first = client_for(first_guest)
     body = {"property_id": listing.pk, "check_in": days(20), "check_out": days(23)}
     booking_id = first.post("/api/bookings/", body).json()["id"]
-    rivals = [client_for(UserFactory()) for _ in range(STORM)]
+    rivals = [client_for(UserFactory.create()) for _ in range(STORM)]
 
     assert rivals[0].post("/api/bookings/", body).status_code == 409
     assert first.delete(f"/api/bookings/{booking_id}/").status_code == 204
@@ -107,11 +107,11 @@ def test_cancel_then_rebook_under_contention():
 
 
 def test_delete_racing_bookings_never_leaves_an_upcoming_booking_on_a_deleted_property():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     host = client_for(listing.owner)
     requests = [(host, "delete", f"/api/properties/{listing.pk}/", None)] + [
         (
-            client_for(UserFactory()),
+            client_for(UserFactory.create()),
             "post",
             "/api/bookings/",
             {"property_id": listing.pk, "check_in": days(3 + 2 * n), "check_out": days(5 + 2 * n)},

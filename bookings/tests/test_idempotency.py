@@ -28,7 +28,7 @@ def stay(listing, start=10, nights=3) -> dict:
 
 @pytest.mark.django_db
 def test_same_key_and_body_returns_the_first_response_and_books_once(auth_client, user):
-    body = stay(PropertyFactory())
+    body = stay(PropertyFactory.create())
 
     first = auth_client.post(URL, body, HTTP_IDEMPOTENCY_KEY=KEY)
     second = auth_client.post(URL, body, HTTP_IDEMPOTENCY_KEY=KEY)
@@ -42,7 +42,7 @@ def test_same_key_and_body_returns_the_first_response_and_books_once(auth_client
 
 @pytest.mark.django_db
 def test_same_key_with_another_body_is_a_422_and_books_nothing_more(auth_client):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     first = auth_client.post(URL, stay(listing), HTTP_IDEMPOTENCY_KEY=KEY)
 
     other = auth_client.post(URL, stay(listing, start=40), HTTP_IDEMPOTENCY_KEY=KEY)
@@ -58,10 +58,12 @@ def test_same_key_with_another_body_is_a_422_and_books_nothing_more(auth_client)
 
 @pytest.mark.django_db
 def test_keys_belong_to_their_user(auth_client):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     mine = auth_client.post(URL, stay(listing), HTTP_IDEMPOTENCY_KEY=KEY)
 
-    theirs = client_for(UserFactory()).post(URL, stay(listing, start=20), HTTP_IDEMPOTENCY_KEY=KEY)
+    theirs = client_for(UserFactory.create()).post(
+        URL, stay(listing, start=20), HTTP_IDEMPOTENCY_KEY=KEY
+    )
 
     assert (mine.status_code, theirs.status_code) == (201, 201)
     assert mine.json()["id"] != theirs.json()["id"]
@@ -70,8 +72,8 @@ def test_keys_belong_to_their_user(auth_client):
 
 @pytest.mark.django_db
 def test_a_failed_request_does_not_spend_its_key(auth_client):
-    listing = PropertyFactory()
-    taken = client_for(UserFactory()).post(URL, stay(listing))
+    listing = PropertyFactory.create()
+    taken = client_for(UserFactory.create()).post(URL, stay(listing))
 
     conflict = auth_client.post(URL, stay(listing), HTTP_IDEMPOTENCY_KEY=KEY)
     elsewhere = auth_client.post(URL, stay(listing, start=30), HTTP_IDEMPOTENCY_KEY=KEY)
@@ -82,7 +84,7 @@ def test_a_failed_request_does_not_spend_its_key(auth_client):
 
 @pytest.mark.django_db
 def test_a_key_older_than_24_hours_books_again(auth_client):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     first = auth_client.post(URL, stay(listing), HTTP_IDEMPOTENCY_KEY=KEY)
     IdempotencyKey.objects.update(created_at=timezone.now() - timedelta(hours=24, seconds=1))
 
@@ -96,7 +98,7 @@ def test_a_key_older_than_24_hours_books_again(auth_client):
 @pytest.mark.django_db
 @pytest.mark.parametrize("key", ["", "x" * 256, "naïve-key", "two words"])
 def test_malformed_key_is_a_400_naming_the_header(auth_client, key):
-    response = auth_client.post(URL, stay(PropertyFactory()), HTTP_IDEMPOTENCY_KEY=key)
+    response = auth_client.post(URL, stay(PropertyFactory.create()), HTTP_IDEMPOTENCY_KEY=key)
 
     assert response.status_code == 400
     assert response.json() == {
@@ -109,7 +111,7 @@ def test_malformed_key_is_a_400_naming_the_header(auth_client, key):
 
 @pytest.mark.django_db
 def test_purge_deletes_only_expired_keys(auth_client):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     auth_client.post(URL, stay(listing), HTTP_IDEMPOTENCY_KEY="old")
     auth_client.post(URL, stay(listing, start=30), HTTP_IDEMPOTENCY_KEY="fresh")
     IdempotencyKey.objects.filter(key="old").update(created_at=timezone.now() - timedelta(hours=25))
@@ -122,8 +124,8 @@ def test_purge_deletes_only_expired_keys(auth_client):
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_one_key_book_once_and_all_get_the_same_answer():
-    guest = UserFactory()
-    body = stay(PropertyFactory())
+    guest = UserFactory.create()
+    body = stay(PropertyFactory.create())
     clients = [client_for(guest) for _ in range(8)]
 
     responses = run_simultaneously(

@@ -21,8 +21,8 @@ def days(n: int):
 
 
 def test_booking_is_confirmed_at_nights_times_price():
-    listing = PropertyFactory(price_per_night=Decimal("75.00"))
-    guest = UserFactory()
+    listing = PropertyFactory.create(price_per_night=Decimal("75.00"))
+    guest = UserFactory.create()
 
     booking = booking_create(
         guest=guest, property_id=listing.pk, check_in=days(10), check_out=days(14)
@@ -34,19 +34,19 @@ def test_booking_is_confirmed_at_nights_times_price():
 
 
 def test_total_price_is_exact_for_fractional_prices():
-    listing = PropertyFactory(price_per_night=Decimal("33.33"))
+    listing = PropertyFactory.create(price_per_night=Decimal("33.33"))
 
     booking = booking_create(
-        guest=UserFactory(), property_id=listing.pk, check_in=days(1), check_out=days(4)
+        guest=UserFactory.create(), property_id=listing.pk, check_in=days(1), check_out=days(4)
     )
 
     assert booking.total_price == Decimal("99.99")
 
 
 def test_a_later_price_change_does_not_alter_the_total():
-    listing = PropertyFactory(price_per_night=Decimal("75.00"))
+    listing = PropertyFactory.create(price_per_night=Decimal("75.00"))
     booking = booking_create(
-        guest=UserFactory(), property_id=listing.pk, check_in=days(1), check_out=days(3)
+        guest=UserFactory.create(), property_id=listing.pk, check_in=days(1), check_out=days(3)
     )
 
     listing.price_per_night = Decimal("500.00")
@@ -57,20 +57,20 @@ def test_a_later_price_change_does_not_alter_the_total():
 
 
 def test_one_night_stay_from_today_is_allowed():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     booking = booking_create(
-        guest=UserFactory(), property_id=listing.pk, check_in=days(0), check_out=days(1)
+        guest=UserFactory.create(), property_id=listing.pk, check_in=days(0), check_out=days(1)
     )
 
     assert booking.nights == 1
 
 
 def test_365_nights_is_the_longest_stay():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     booking = booking_create(
-        guest=UserFactory(), property_id=listing.pk, check_in=days(1), check_out=days(366)
+        guest=UserFactory.create(), property_id=listing.pk, check_in=days(1), check_out=days(366)
     )
 
     assert booking.nights == 365
@@ -86,11 +86,11 @@ def test_365_nights_is_the_longest_stay():
     ],
 )
 def test_bad_dates_are_a_validation_error_and_write_nothing(check_in, check_out, field):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     with pytest.raises(ValidationError) as caught:
         booking_create(
-            guest=UserFactory(),
+            guest=UserFactory.create(),
             property_id=listing.pk,
             check_in=days(check_in),
             check_out=days(check_out),
@@ -102,19 +102,21 @@ def test_bad_dates_are_a_validation_error_and_write_nothing(check_in, check_out,
 
 def test_unknown_property_names_property_id():
     with pytest.raises(ValidationError) as caught:
-        booking_create(guest=UserFactory(), property_id=999999, check_in=days(1), check_out=days(2))
+        booking_create(
+            guest=UserFactory.create(), property_id=999999, check_in=days(1), check_out=days(2)
+        )
 
     assert caught.value.message_dict == {"property_id": ["No property with this id."]}
 
 
 def test_deleted_property_cannot_be_booked():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     listing.deleted_at = listing.created_at
     listing.save()
 
     with pytest.raises(ValidationError) as caught:
         booking_create(
-            guest=UserFactory(), property_id=listing.pk, check_in=days(1), check_out=days(2)
+            guest=UserFactory.create(), property_id=listing.pk, check_in=days(1), check_out=days(2)
         )
 
     assert list(caught.value.message_dict) == ["property_id"]
@@ -122,7 +124,7 @@ def test_deleted_property_cannot_be_booked():
 
 
 def test_owner_cannot_book_their_own_property():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     with pytest.raises(ValidationError) as caught:
         booking_create(
@@ -134,11 +136,11 @@ def test_owner_cannot_book_their_own_property():
 
 
 def test_unavailable_property_is_a_conflict():
-    listing = PropertyFactory(availability=False)
+    listing = PropertyFactory.create(availability=False)
 
     with pytest.raises(PropertyUnavailable):
         booking_create(
-            guest=UserFactory(), property_id=listing.pk, check_in=days(1), check_out=days(2)
+            guest=UserFactory.create(), property_id=listing.pk, check_in=days(1), check_out=days(2)
         )
 
     assert Booking.objects.count() == 0
@@ -149,11 +151,11 @@ def test_unavailable_property_is_a_conflict():
     [(30, 33), (29, 31), (32, 35), (31, 32), (25, 40)],  # same, start, end, inside, around
 )
 def test_overlapping_stay_is_a_conflict_and_writes_nothing(check_in, check_out):
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
 
     with pytest.raises(BookingConflict):
         booking_create(
-            guest=UserFactory(),
+            guest=UserFactory.create(),
             property_id=first.property_id,
             check_in=days(check_in),
             check_out=days(check_out),
@@ -163,7 +165,7 @@ def test_overlapping_stay_is_a_conflict_and_writes_nothing(check_in, check_out):
 
 
 def test_same_guest_double_booking_is_a_conflict():
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
 
     with pytest.raises(BookingConflict):
         booking_create(
@@ -174,13 +176,19 @@ def test_same_guest_double_booking_is_a_conflict():
 
 
 def test_back_to_back_stays_do_not_overlap():
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
 
     before = booking_create(
-        guest=UserFactory(), property_id=first.property_id, check_in=days(27), check_out=days(30)
+        guest=UserFactory.create(),
+        property_id=first.property_id,
+        check_in=days(27),
+        check_out=days(30),
     )
     after = booking_create(
-        guest=UserFactory(), property_id=first.property_id, check_in=days(33), check_out=days(35)
+        guest=UserFactory.create(),
+        property_id=first.property_id,
+        check_in=days(33),
+        check_out=days(35),
     )
 
     assert Booking.objects.filter(status="confirmed").count() == 3
@@ -188,31 +196,42 @@ def test_back_to_back_stays_do_not_overlap():
 
 
 def test_same_dates_at_another_property_are_fine():
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
 
     other = booking_create(
-        guest=first.guest, property_id=PropertyFactory().pk, check_in=days(30), check_out=days(33)
+        guest=first.guest,
+        property_id=PropertyFactory.create().pk,
+        check_in=days(30),
+        check_out=days(33),
     )
 
     assert other.status == "confirmed"
 
 
 def test_cancelled_stays_do_not_block_the_dates():
-    first = BookingFactory(check_in=days(30), check_out=days(33), status=Booking.Status.CANCELLED)
+    first = BookingFactory.create(
+        check_in=days(30), check_out=days(33), status=Booking.Status.CANCELLED
+    )
 
     booking = booking_create(
-        guest=UserFactory(), property_id=first.property_id, check_in=days(30), check_out=days(33)
+        guest=UserFactory.create(),
+        property_id=first.property_id,
+        check_in=days(30),
+        check_out=days(33),
     )
 
     assert booking.status == "confirmed"
 
 
 def test_cancel_frees_the_dates_for_a_new_booking():
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
 
     cancelled = booking_cancel(guest=first.guest, booking_id=first.pk)
     rebooked = booking_create(
-        guest=UserFactory(), property_id=first.property_id, check_in=days(30), check_out=days(33)
+        guest=UserFactory.create(),
+        property_id=first.property_id,
+        check_in=days(30),
+        check_out=days(33),
     )
 
     assert cancelled.status == "cancelled"
@@ -221,17 +240,17 @@ def test_cancel_frees_the_dates_for_a_new_booking():
 
 
 def test_someone_elses_booking_is_not_found_and_unchanged():
-    booking = BookingFactory()
+    booking = BookingFactory.create()
 
     with pytest.raises(NotFound):
-        booking_cancel(guest=UserFactory(), booking_id=booking.pk)
+        booking_cancel(guest=UserFactory.create(), booking_id=booking.pk)
 
     booking.refresh_from_db()
     assert booking.status == "confirmed"
 
 
 def test_cancelling_twice_is_a_conflict():
-    booking = BookingFactory(status=Booking.Status.CANCELLED)
+    booking = BookingFactory.create(status=Booking.Status.CANCELLED)
 
     with pytest.raises(BookingNotCancellable, match="already cancelled"):
         booking_cancel(guest=booking.guest, booking_id=booking.pk)
@@ -239,7 +258,7 @@ def test_cancelling_twice_is_a_conflict():
 
 @pytest.mark.parametrize("start", [0, -2])
 def test_a_stay_whose_check_in_day_has_come_cannot_be_cancelled(start):
-    booking = BookingFactory(check_in=days(start), check_out=days(start + 3))
+    booking = BookingFactory.create(check_in=days(start), check_out=days(start + 3))
 
     with pytest.raises(BookingNotCancellable, match="check-in day has come"):
         booking_cancel(guest=booking.guest, booking_id=booking.pk)
@@ -250,7 +269,7 @@ def test_a_stay_whose_check_in_day_has_come_cannot_be_cancelled(start):
 
 def test_database_refuses_check_out_before_check_in():
     with pytest.raises(IntegrityError), transaction.atomic():
-        BookingFactory(check_in=days(5), check_out=days(5))
+        BookingFactory.create(check_in=days(5), check_out=days(5))
 
 
 def test_database_refuses_overlapping_confirmed_bookings_written_directly(db):
@@ -260,12 +279,12 @@ def test_database_refuses_overlapping_confirmed_bookings_written_directly(db):
         pytest.skip(
             "the exclusion constraint exists on PostgreSQL only; SQLite relies on the write lock"
         )
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
 
     with pytest.raises(IntegrityError), transaction.atomic():
-        BookingFactory(property=first.property, check_in=days(32), check_out=days(34))
+        BookingFactory.create(property=first.property, check_in=days(32), check_out=days(34))
 
-    BookingFactory(
+    BookingFactory.create(
         property=first.property, check_in=days(32), check_out=days(34), status="cancelled"
     )
     assert Booking.objects.filter(status="confirmed").count() == 1
@@ -278,12 +297,12 @@ def test_exclusion_violation_is_reported_as_a_conflict(monkeypatch):
 
     if connection.vendor != "postgresql":
         pytest.skip("the exclusion constraint exists on PostgreSQL only")
-    first = BookingFactory(check_in=days(30), check_out=days(33))
+    first = BookingFactory.create(check_in=days(30), check_out=days(33))
     monkeypatch.setattr("bookings.services.booking_overlap_exists", lambda **kwargs: False)
 
     with pytest.raises(BookingConflict):
         booking_create(
-            guest=UserFactory(),
+            guest=UserFactory.create(),
             property_id=first.property_id,
             check_in=days(31),
             check_out=days(32),

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -58,6 +59,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag (a hash of the body) on cacheable GET answers, and 304 for a matching If-None-Match;
+    # no-store answers get none. Inside it, no-store is the default (core/middleware.py).
+    "django.middleware.http.ConditionalGetMiddleware",
+    "core.middleware.NoStoreByDefaultMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -110,6 +115,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
 MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MEDIA_URL = env_str("MEDIA_URL", default="/media/")
 MEDIA_STORAGE = env_str("MEDIA_STORAGE", default="filesystem")
+_media_storage: dict[str, Any]
 if MEDIA_STORAGE == "s3":
     _media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -330,6 +336,7 @@ SIMPLE_JWT = {
 }
 
 # --- drf-spectacular -------------------------------------------------------------------------
+SYSTEM_FONTS = "system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Booking API",
     "DESCRIPTION": "Hosts list properties; guests search them and book free dates.",
@@ -340,7 +347,28 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
+    # The system's fonts: the page loads nothing from outside this server (core/redoc.html).
+    "REDOC_UI_SETTINGS": {
+        "theme": {
+            "typography": {
+                "fontFamily": SYSTEM_FONTS,
+                "headings": {"fontFamily": SYSTEM_FONTS},
+            }
+        }
+    },
     "COMPONENT_SPLIT_REQUEST": True,
+    # Operations in URL order (register, log in, ...), tags in the order a person meets them.
+    "SORT_OPERATIONS": False,
+    "TAGS": [
+        {"name": "accounts", "description": "Register, sign in and out, tokens, your profile."},
+        {"name": "properties", "description": "Search places, list your own, see free nights."},
+        {"name": "bookings", "description": "Book a stay, see and cancel your bookings."},
+        {"name": "operations", "description": "For load balancers and monitoring."},
+    ],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.api.schema.example_dates_hook",
+    ],
 }
 
 # --- Logging ---------------------------------------------------------------------------------

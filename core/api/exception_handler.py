@@ -52,7 +52,7 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ValidationError):
         errors = exc.detail
         if not isinstance(errors, dict):
-            errors = {"non_field_errors": errors if isinstance(errors, list) else [errors]}
+            errors = {"non_field_errors": errors}  # DRF has already made a lone message a list
         response.data = {"detail": VALIDATION_DETAIL, "code": VALIDATION_ERROR, "errors": errors}
         return response
 

@@ -6,15 +6,20 @@ breaks the day the schema is enforced elsewhere (a gateway, a generated client),
 rightly reports each as invalid input accepted. These fields refuse what the schema refuses."""
 
 import re
+from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-# Money may also come as a decimal string ("75.50"), so that clients never round-trip through a
-# float; the pattern is what the schema documents for that string.
-MONEY_STRING = re.compile(r"\d{1,7}(\.\d{1,2})?")
-MONEY_STRING_PATTERN = r"^\d{1,7}(\.\d{1,2})?$"
+CENT = Decimal("0.01")
+
+
+def text_pattern(*, allow_blank: bool) -> str:
+    """What DRF's CharField takes, as a schema pattern: no NUL character (Django refuses it),
+    and unless blank is allowed, something besides whitespace (which is trimmed away)."""
+    return r"^[^\x00]*$" if allow_blank else r"^[^\x00]*[^\s\x00][^\x00]*$"
 
 
 class CharField(serializers.CharField):
@@ -22,6 +27,20 @@ class CharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class CharFieldSchema(OpenApiSerializerFieldExtension):
+    target_class = CharField
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        # A field with a RegexValidator (a username) gets that pattern from drf-spectacular.
+        has_pattern = any(isinstance(v, RegexValidator) for v in self.target.validators)
+        if direction == "request" and not has_pattern:
+            blank = self.target.allow_blank or not self.target.trim_whitespace
+            schema["pattern"] = text_pattern(allow_blank=blank)
+        return schema
 
 
 class EmailField(serializers.EmailField):
@@ -54,13 +73,33 @@ class DateField(serializers.DateField):
         return super().to_internal_value(value)
 
 
+def positive_money_pattern(maximum: Decimal) -> str:
+    """The decimal strings from 0.01 to `maximum` (a power of ten) with at most two decimals,
+    no leading zeros: the bounds themselves, said in a form a schema validator can check."""
+    zeros = len(str(int(maximum))) - 1
+    if maximum != 10**zeros or zeros < 1:
+        raise ValueError(f"positive_money_pattern needs a power of ten, not {maximum}")
+    below = rf"[1-9]\d{{0,{zeros - 1}}}(\.\d{{1,2}})?"  # 1 .. maximum - 0.01
+    return rf"^({below}|1{'0' * zeros}(\.0{{1,2}})?|0\.(0[1-9]|[1-9]\d?))$"
+
+
 class MoneyField(serializers.DecimalField):
-    """A JSON number, or a plain decimal string like "75.50"; never a boolean."""
+    """A positive amount in cents up to `max_value` (a power of ten): a JSON number, or a plain
+    decimal string like "75.50" so that clients never round-trip through a float; never a
+    boolean. The schema states the same bounds (MoneyFieldSchema)."""
+
+    def __init__(self, *, max_value: Decimal, **kwargs):
+        self.string_pattern = positive_money_pattern(max_value)
+        digits = len(str(int(max_value))) + 2
+        super().__init__(
+            max_digits=digits, decimal_places=2, min_value=CENT, max_value=max_value, **kwargs
+        )
+        self.string_regex = re.compile(self.string_pattern)
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | float | str):
             self.fail("invalid")
-        if isinstance(data, str) and not MONEY_STRING.fullmatch(data):
+        if isinstance(data, str) and not self.string_regex.fullmatch(data):
             self.fail("invalid")
         return super().to_internal_value(data)
 
@@ -69,7 +108,14 @@ class MoneyFieldSchema(OpenApiSerializerFieldExtension):
     target_class = MoneyField
 
     def map_serializer_field(self, auto_schema, direction):
-        number = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "response":
-            return number
-        return {"oneOf": [number, {"type": "string", "pattern": MONEY_STRING_PATTERN}]}
+            return auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        number = {
+            "type": "number",
+            "minimum": 0,
+            "exclusiveMinimum": True,
+            "maximum": int(self.target.max_value),
+            "multipleOf": float(CENT),
+        }
+        string = {"type": "string", "pattern": self.target.string_pattern}
+        return {"oneOf": [number, string]}

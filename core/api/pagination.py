@@ -1,6 +1,7 @@
 from collections.abc import Callable, Sequence
+from typing import Any
 
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework import pagination
@@ -16,15 +17,17 @@ class KnownCountPaginator(Paginator):
     letting the caller load a page's rows its own way (`page_loader` receives the sliced,
     unevaluated queryset of the page)."""
 
+    object_list: QuerySet
+
     def __init__(
         self,
-        object_list,
-        per_page,
+        object_list: QuerySet,
+        per_page: int,
         *,
         known_count: int | None = None,
         page_loader: PageLoader | None = None,
-        **kwargs,
-    ):
+        **kwargs: Any,
+    ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.known_count = known_count
         self.page_loader = page_loader
@@ -38,15 +41,11 @@ class KnownCountPaginator(Paginator):
         # moment old must not hide rows that exist.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        return self._get_page(self.object_list[bottom : bottom + self.per_page], number, self)
-
-    def _get_page(self, object_list, number, paginator):
-        if self.page_loader is not None:
-            object_list = self.page_loader(object_list)
-        return super()._get_page(object_list, number, paginator)
+        rows = self.object_list[bottom : bottom + self.per_page]
+        return Page(self.page_loader(rows) if self.page_loader else rows, number, self)
 
 
-def _positive_int_param(request, name: str) -> None:
+def _positive_int_param(request, name: str, *, maximum: int | None = None) -> None:
     values = request.query_params.getlist(name)
     if not values:
         return
@@ -56,11 +55,14 @@ def _positive_int_param(request, name: str) -> None:
     # ASCII digits only: str.isdigit() also accepts "²", which int() then refuses.
     if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
         raise ValidationError({name: ["Must be a positive integer."]})
+    if maximum is not None and int(raw) > maximum:
+        raise ValidationError({name: [f"Must be at most {maximum}."]})
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """20 per page; `page_size` is honoured up to 20 and silently capped beyond it. Malformed
-    `page`/`page_size` are a 400 naming the parameter (DRF alone would 404 or ignore them).
+    """20 per page; `page_size` may ask for 1 to 20. Malformed or out-of-range `page`/`page_size`
+    are a 400 naming the parameter (DRF alone would 404, ignore them or cap the size silently),
+    so the bounds the schema states are the ones enforced.
 
     A view may set `known_count` before paginating (a cached total) to spare the COUNT(*), and
     `page_loader` to fetch the page's rows itself (see KnownCountPaginator)."""
@@ -71,12 +73,26 @@ class PageNumberPagination(pagination.PageNumberPagination):
     known_count: int | None = None
     page_loader: PageLoader | None = None
 
-    def django_paginator_class(self, object_list, per_page):
+    # DRF only calls it, so a factory method stands in for the class that the stubs expect.
+    def django_paginator_class(  # type: ignore[override]
+        self, object_list: QuerySet, per_page: int
+    ) -> KnownCountPaginator:
         return KnownCountPaginator(
             object_list, per_page, known_count=self.known_count, page_loader=self.page_loader
         )
 
     def paginate_queryset(self, queryset, request, view=None):
         _positive_int_param(request, self.page_query_param)
-        _positive_int_param(request, self.page_size_query_param)
+        _positive_int_param(request, self.page_size_query_param, maximum=self.max_page_size)
         return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"]["minimum"] = 1
+            if parameter["name"] == self.page_query_param:
+                parameter["description"] = "Page number, from 1; past the last page is a 404."
+            else:
+                parameter["schema"]["maximum"] = self.max_page_size
+                parameter["description"] = f"Results per page, 1 to {self.max_page_size}."
+        return parameters

@@ -2,6 +2,9 @@
 parameter (number, date, choice) never empty. Otherwise `?max_price=1&max_price=9` would silently
 use the last value and `?check_in=` would silently mean "no filter"."""
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 from django import forms
 from django.http import QueryDict
 from django_filters import rest_framework as filters
@@ -27,15 +30,19 @@ class StrictFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
             if isinstance(field, forms.ChoiceField):
-                valid = ", ".join(str(value) for value, _ in field.choices if value != "")
+                # The getter returns normalized (value, label) pairs; the stubs give it the
+                # setter's wider input type (mappings, Choices classes, callables).
+                choices = cast(Iterable[tuple[Any, Any]], field.choices)
+                valid = ", ".join(str(value) for value, _ in choices if value != "")
                 field.error_messages["invalid_choice"] = (
                     f"%(value)s is not one of the valid values: {valid}."
                 )
 
     def clean(self):
         cleaned = super().clean()
-        for name, messages in repeated_parameter_errors(self.data, self.fields).items():
-            self.add_error(name, messages)
+        if isinstance(self.data, QueryDict):  # a plain dict (a form built in code) cannot repeat
+            for name, messages in repeated_parameter_errors(self.data, self.fields).items():
+                self.add_error(name, messages)
         for name, field in self.fields.items():
             # A text filter may be blank (it matches everything); a typed one may not.
             is_typed = not isinstance(field, forms.CharField)

@@ -5,11 +5,17 @@ or too large, a bearer token can be bad, a path id can be unknown, a throttle ca
 database can be down); views add the ones that come from their business rules with
 `error_responses(...)` inside `extend_schema(responses=...)`."""
 
+from datetime import date, timedelta
+from typing import Any
+
+from drf_spectacular.drainage import get_override, has_override
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import is_list_serializer
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 
 from core.api.errors import error_codes
+from core.stays import utc_today
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input: `errors` names each field (or query parameter) and what is wrong.",
@@ -45,16 +51,19 @@ class ErrorSerializer(serializers.Serializer):
         help_text="What went wrong, for a program: stable, safe to branch on "
         "(e.g. `validation_error`, `not_authenticated`, `booking_conflict`, `throttled`).",
     )
-    errors = serializers.DictField(
+    # The metaclass moves declared fields into _declared_fields, so Serializer.errors stays.
+    errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),
         required=False,
         help_text="Only on 400s from validation: messages per field or query parameter.",
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Filled when the schema is built, once every app has declared its domain errors.
-        self.fields["code"].choices = error_codes()
+        code = self.fields["code"]
+        assert isinstance(code, serializers.ChoiceField)
+        code.choices = error_codes()
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
@@ -66,6 +75,21 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 class ApiAutoSchema(AutoSchema):
+    def _get_serializer_name(self, serializer, direction, bypass_extensions=False):
+        """Component names that read like what they are: a request body named on its serializer
+        (`BookingCreate`, `ProfileUpdate`) is used as is, without drf-spectacular's `Request`
+        suffix (nor `Patched` when all its fields are optional anyway); `...OutputSerializer`
+        responses drop `Output` (`Booking`, `PaginatedBookingList`)."""
+        name = super()._get_serializer_name(serializer, direction, bypass_extensions)
+        if is_list_serializer(serializer):
+            return name
+        if direction == "request" and has_override(serializer, "component_name"):
+            explicit = get_override(serializer, "component_name")
+            fields = serializer.fields.values()
+            partial = getattr(serializer, "partial", False) and any(f.required for f in fields)
+            return f"Patched{explicit}" if partial else explicit
+        return name.removesuffix("Output")
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         for status in self._structural_error_statuses():
@@ -101,3 +125,39 @@ class ApiAutoSchema(AutoSchema):
             statuses.append(429)
         statuses.append(503)
         return statuses
+
+
+# Examples name these placeholders; example_dates_hook puts in dates computed when the schema is
+# generated, so that an example stay is always one the API would accept (a fixed date would
+# fall into the past). The committed docs/openapi.json keeps the dates of its last `make schema`.
+EXAMPLE_CHECK_IN = "<example check_in>"
+EXAMPLE_CHECK_OUT = "<example check_out>"
+EXAMPLE_CREATED_AT = "<example created_at>"
+
+
+def example_stay(today: date) -> tuple[date, date]:
+    """June 1 to 5 of next year: always ahead, never past the booking horizon (730 days)."""
+    check_in = date(today.year + 1, 6, 1)
+    return check_in, check_in + timedelta(days=4)
+
+
+def _fill_example_dates(node, values: dict[str, str]):
+    if isinstance(node, dict):
+        return {key: _fill_example_dates(value, values) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_fill_example_dates(value, values) for value in node]
+    if isinstance(node, str):
+        return values.get(node, node)
+    return node
+
+
+def example_dates_hook(result, generator, request, public):
+    """drf-spectacular postprocessing hook: the example placeholders become today's dates."""
+    today = utc_today()
+    check_in, check_out = example_stay(today)
+    values = {
+        EXAMPLE_CHECK_IN: check_in.isoformat(),
+        EXAMPLE_CHECK_OUT: check_out.isoformat(),
+        EXAMPLE_CREATED_AT: f"{today - timedelta(days=1)}T09:30:00Z",
+    }
+    return _fill_example_dates(result, values)

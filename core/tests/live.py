@@ -14,6 +14,7 @@ import urllib.request
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -38,7 +39,7 @@ def free_port() -> int:
 class HttpResponse:
     status: int
     headers: dict
-    body: object
+    body: Any  # parsed JSON, or the text when it is not JSON
 
 
 def http(method: str, url: str, *, body=None, headers=None, timeout: float = 20) -> HttpResponse:
@@ -66,14 +67,14 @@ class TcpProxy:
         self.port = free_port()
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
         self._forwarding = True
-        self._listen()
+        self._listener = self._listen()
 
-    def _listen(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", self.port))
-        self._listener.settimeout(0.1)
-        threading.Thread(target=self._accept, args=(self._listener,), daemon=True).start()
+    def _listen(self) -> socket.socket:
+        listener = socket.create_server(("127.0.0.1", self.port))
+        listener.settimeout(0.1)
+        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
+        return listener
 
     def _accept(self, listener: socket.socket) -> None:
         while True:
@@ -123,7 +124,7 @@ class TcpProxy:
     def restore(self) -> None:
         self._forwarding = True
         if self._listener.fileno() == -1:
-            self._listen()
+            self._listener = self._listen()
 
     def close(self) -> None:
         self.cut()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_admin_lists_with_search_and_filters(admin_client, path, expected):
-    BookingFactory()
+    BookingFactory.create()
 
     response = admin_client.get(path)
 
@@ -32,7 +32,7 @@ def test_admin_lists_with_search_and_filters(admin_client, path, expected):
 
 
 def test_admin_booking_detail_is_read_only(admin_client):
-    booking = BookingFactory()
+    booking = BookingFactory.create()
 
     response = admin_client.get(f"/admin/bookings/booking/{booking.pk}/change/")
 
@@ -41,10 +41,10 @@ def test_admin_booking_detail_is_read_only(admin_client):
 
 
 def test_admin_cancel_action_uses_the_booking_rules(admin_client):
-    future = BookingFactory(
+    future = BookingFactory.create(
         check_in=utc_today() + timedelta(days=5), check_out=utc_today() + timedelta(days=7)
     )
-    started = BookingFactory(check_in=utc_today(), check_out=utc_today() + timedelta(days=2))
+    started = BookingFactory.create(check_in=utc_today(), check_out=utc_today() + timedelta(days=2))
 
     response = admin_client.post(
         "/admin/bookings/booking/",
@@ -60,10 +60,10 @@ def test_admin_cancel_action_uses_the_booking_rules(admin_client):
 
 
 def test_admin_unlist_action_refuses_properties_with_upcoming_stays(admin_client):
-    busy = BookingFactory(
+    busy = BookingFactory.create(
         check_in=utc_today() + timedelta(days=5), check_out=utc_today() + timedelta(days=7)
     ).property
-    idle = PropertyFactory()
+    idle = PropertyFactory.create()
 
     admin_client.post(
         "/admin/properties/property/",
@@ -72,3 +72,19 @@ def test_admin_unlist_action_refuses_properties_with_upcoming_stays(admin_client
 
     assert Property.all_objects.get(pk=busy.pk).deleted_at is None
     assert Property.all_objects.get(pk=idle.pk).deleted_at is not None
+
+
+def test_admin_booking_page_is_titled_by_the_booking(admin_client):
+    start = utc_today() + timedelta(days=30)
+    booking = BookingFactory.create(
+        property=PropertyFactory.create(title="Modern Studio"),
+        check_in=start,
+        check_out=start + timedelta(days=4),
+    )
+
+    response = admin_client.get(f"/admin/bookings/booking/{booking.pk}/change/")
+
+    title = f"Booking {booking.pk}: Modern Studio, {start} → {start + timedelta(days=4)}"
+    assert response.status_code == 200
+    assert response.context["subtitle"] == title
+    assert f"<title>{title} | " in response.content.decode()

@@ -1,7 +1,9 @@
-"""A person's path through the Swagger UI, in a real headless Chromium: register from the page,
-Authorize with the token, call GET /api/profile/ and get 200. Leaves a screenshot in
-.ci/artifacts/. Needs Debian's chromium (.ci/run installs it); skipped without it unless
-REQUIRE_BROWSER_TEST=1, which CI sets so that a missing browser fails loudly."""
+"""The docs pages in a real headless Chromium, with every request outside the test server
+refused and recorded: Swagger UI and ReDoc render with nothing from outside (fonts, scripts),
+and a person's path through Swagger UI works: register from the page, Authorize with the token,
+call GET /api/profile/ and get 200. Leaves screenshots in .ci/artifacts/. Needs Debian's
+chromium (.ci/run installs it); skipped without it unless REQUIRE_BROWSER_TEST=1, which CI
+sets so that a missing browser fails loudly."""
 
 import json
 import os
@@ -18,7 +20,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def browser_page(monkeypatch):
+def outside_requests() -> list[str]:
+    """URLs the page tried to reach beyond the test server (each refused)."""
+    return []
+
+
+@pytest.fixture
+def browser_page(monkeypatch, live_server, outside_requests):
     if not Path(CHROMIUM).exists():
         if os.environ.get("REQUIRE_BROWSER_TEST") == "1":
             pytest.fail(f"REQUIRE_BROWSER_TEST=1 but no Chromium at {CHROMIUM}")
@@ -30,7 +38,25 @@ def browser_page(monkeypatch):
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
+        context = browser.new_context(viewport={"width": 1280, "height": 1400})
+        # Offline, as a machine without internet would see the docs: only the test server is
+        # reachable, and any other request is refused and recorded for the test to assert on.
+        page = context.new_page()
+
+        def only_the_server(route):
+            if route.request.url.startswith(f"{live_server.url}/"):
+                route.continue_()
+            else:
+                outside_requests.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_the_server)
+        # What the page's Content-Security-Policy stopped before any request was made.
+        context.add_init_script(
+            "window.__blocked = [];"
+            "document.addEventListener('securitypolicyviolation',"
+            " e => window.__blocked.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
         yield page
         browser.close()
 
@@ -49,7 +75,9 @@ def _run_operation(page, operation_id: str, body: dict | None = None):
     return block, status, text
 
 
-def test_swagger_ui_register_authorize_and_read_profile(live_server, browser_page):
+def test_swagger_ui_register_authorize_and_read_profile(
+    live_server, browser_page, outside_requests
+):
     page = browser_page
     page.goto(f"{live_server.url}/api/docs/")
     page.locator("#operations-accounts-register_create").wait_for(timeout=20_000)
@@ -74,3 +102,41 @@ def test_swagger_ui_register_authorize_and_read_profile(live_server, browser_pag
     assert status == "200"
     profile = json.loads(text)
     assert (profile["username"], profile["email"]) == ("john_doe", "john@example.com")
+    assert outside_requests == []
+
+
+def test_swagger_ui_renders_every_tag_offline(live_server, browser_page, outside_requests):
+    page = browser_page
+    page.goto(f"{live_server.url}/api/docs/")
+    page.locator("#operations-bookings-bookings_create").wait_for(timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "swagger-ui.png"), full_page=True)
+
+    tags = page.locator("h3.opblock-tag").evaluate_all("tags => tags.map(t => t.dataset.tag)")
+    summary = page.locator("#operations-bookings-bookings_create .opblock-summary-description")
+
+    assert tags == ["accounts", "properties", "bookings", "operations"]
+    assert summary.inner_text() == "Book a stay"
+    assert page.evaluate("window.__blocked") == []
+    assert outside_requests == []
+
+
+def test_redoc_renders_offline_in_system_fonts(live_server, browser_page, outside_requests):
+    page = browser_page
+    page.goto(f"{live_server.url}/api/redoc/")
+    page.get_by_role("heading", name="Book a stay").first.wait_for(timeout=20_000)
+    page.wait_for_load_state("networkidle")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "redoc.png"))
+
+    menu = page.locator("[role=menuitem]").all_inner_texts()
+    tags = [item for item in menu if item in {"accounts", "properties", "bookings", "operations"}]
+    heading_font = page.locator("h1").first.evaluate("el => getComputedStyle(el).fontFamily")
+
+    assert tags == ["accounts", "properties", "bookings", "operations"]
+    assert "Book a stay" in " ".join(menu)
+    assert "system-ui" in heading_font
+    # The one thing ReDoc's bundle asks from outside, stopped by the page's policy.
+    assert page.evaluate("window.__blocked") == ["img-src https://cdn.redoc.ly/redoc/logo-mini.svg"]
+    assert outside_requests == []

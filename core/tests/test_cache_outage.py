@@ -32,7 +32,7 @@ MEMORY = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION"
 
 
 def test_reads_and_logins_are_a_503_to_retry_while_redis_is_down(api_client, user, password):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     dead = _dead_redis()
 
     with override_settings(CACHES={"default": dead, "shared": dead}, RESPONSE_CACHE_SECONDS=60):
@@ -53,7 +53,7 @@ def test_reads_and_logins_are_a_503_to_retry_while_redis_is_down(api_client, use
 
 def test_cached_reads_are_a_503_when_only_the_shared_cache_is_down(api_client):
     # Throttle counters answer; the response cache (shared) does not, and is not skipped.
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     with override_settings(
         CACHES={"default": MEMORY, "shared": _dead_redis()}, RESPONSE_CACHE_SECONDS=60
@@ -67,7 +67,7 @@ def test_cached_reads_are_a_503_when_only_the_shared_cache_is_down(api_client):
 
 
 def test_a_booking_refused_for_the_outage_writes_nothing(user):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     dead = _dead_redis()
     stay = utc_today() + timedelta(days=5)
 
@@ -91,7 +91,7 @@ def test_writes_that_committed_succeed_even_if_the_cache_cannot_be_told(user, ca
     # Real commits, so the forgetting runs inside each request, as in production. Throttle
     # counters still answer, the shared cache (count, responses) does not: the forgetting
     # fails, and must not turn a done write into an error.
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     stay = utc_today() + timedelta(days=5)
     client = client_for(user)
 

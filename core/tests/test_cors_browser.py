@@ -85,8 +85,8 @@ def page(monkeypatch):
 
 
 def _book_twice_from(page, origin: str, api: str) -> dict:
-    listing = PropertyFactory()
-    token = token_pair_create(user=UserFactory()).access_token
+    listing = PropertyFactory.create()
+    token = token_pair_create(user=UserFactory.create()).access_token
     start = timezone.localdate() + timedelta(days=20)
     body = (
         f'{{"property_id": {listing.pk}, "check_in": "{start}", '

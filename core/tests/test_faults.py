@@ -9,6 +9,7 @@ import time
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import OperationalError, connection, transaction
@@ -16,6 +17,7 @@ from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from accounts.services import token_pair_create
 from accounts.tests.factories import UserFactory
 from bookings.models import Booking, IdempotencyKey
 from conftest import client_for
@@ -54,7 +56,7 @@ def database_unreachable(tmp_path):
 
 @pytest.mark.django_db(transaction=True)
 def test_unreachable_database_is_a_503_in_the_error_shape_then_recovers(tmp_path):
-    guest = client_for(UserFactory())
+    guest = client_for(UserFactory.create())
     anonymous = APIClient()
 
     with database_unreachable(tmp_path):
@@ -98,8 +100,8 @@ def days(n: int) -> str:
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_live_server_answers_503_while_postgresql_is_gone_and_recovers_without_restart():
-    token = client_for(UserFactory())._credentials["HTTP_AUTHORIZATION"]
-    listing = PropertyFactory()
+    token = f"Bearer {token_pair_create(user=UserFactory.create()).access_token}"
+    listing = PropertyFactory.create()
     proxy = TcpProxy(("127.0.0.1", int(connection.settings_dict["PORT"] or 5432)))
     try:
         with live_gunicorn(database_url=database_url(port=proxy.port)) as server:
@@ -129,6 +131,7 @@ def test_live_server_answers_503_while_postgresql_is_gone_and_recovers_without_r
     assert down[0].headers["Retry-After"] == "5"
     assert down[2].body == {
         "detail": "The database is unavailable; try again shortly.",
+        "code": "service_unavailable",
         "status": "unavailable",
         "database": "unavailable",
     }
@@ -140,7 +143,7 @@ def test_live_server_answers_503_while_postgresql_is_gone_and_recovers_without_r
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_black_holed_database_is_a_503_within_the_connect_timeout_not_a_hang():
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     proxy = TcpProxy(("127.0.0.1", int(connection.settings_dict["PORT"] or 5432)))
     try:
         with live_gunicorn(
@@ -202,14 +205,14 @@ def _lock_guest(listing, guest):
 def test_worker_killed_mid_booking_leaves_all_or_nothing_and_the_retry_is_safe(
     hold, caught_at, committed
 ):
-    listing = PropertyFactory(price_per_night="120.50")
-    guest = UserFactory()
+    listing = PropertyFactory.create(price_per_night="120.50")
+    guest = UserFactory.create()
     headers = {
-        "Authorization": client_for(guest)._credentials["HTTP_AUTHORIZATION"],
+        "Authorization": f"Bearer {token_pair_create(user=guest).access_token}",
         "Idempotency-Key": "8d1c7e52-0f3a-4c55-9b1e-killed-worker",
     }
     body = {"property_id": listing.pk, "check_in": days(30), "check_out": days(33)}
-    outcome = {}
+    outcome: dict[str, Any] = {}
 
     def book(url):
         try:

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def json_lines(caplog, logger_name):
     formatter = logging.getLogger().handlers[0].formatter
+    assert formatter is not None
     return [
         json.loads(formatter.format(record))
         for record in caplog.records
@@ -24,7 +25,7 @@ def json_lines(caplog, logger_name):
 def test_each_request_logs_one_json_line_with_the_route_and_echoes_the_request_id(
     caplog, auth_client, user
 ):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     caplog.set_level(logging.INFO)
 
     response = auth_client.get(f"/api/properties/{listing.pk}/", HTTP_X_REQUEST_ID="abc-123")
@@ -64,8 +65,8 @@ def test_anonymous_requests_log_no_user(caplog, api_client):
 def test_booking_created_and_cancelled_are_logged_with_the_request_id(
     caplog, django_capture_on_commit_callbacks
 ):
-    listing = PropertyFactory()
-    guest = UserFactory()
+    listing = PropertyFactory.create()
+    guest = UserFactory.create()
     client = client_for(guest)
     check_in = utc_today() + timedelta(days=3)
     caplog.set_level(logging.INFO)

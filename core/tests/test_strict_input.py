@@ -62,7 +62,7 @@ def test_money_as_a_plain_decimal_string_is_still_accepted(auth_client):
     ],
 )
 def test_booking_body_of_the_wrong_json_type_is_a_400(auth_client, field, value):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     start = utc_today() + timedelta(days=10)
     body = {
         "property_id": listing.pk,
@@ -108,7 +108,7 @@ def test_ambiguous_query_parameters_are_a_400_naming_them(api_client, url, field
 
 
 def test_repeated_calendar_window_is_a_400(api_client):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     response = api_client.get(
         f"/api/properties/{listing.pk}/availability/?from=2031-01-01&from=2031-02-01"
@@ -119,7 +119,7 @@ def test_repeated_calendar_window_is_a_400(api_client):
 
 
 def test_blank_text_filter_still_matches_everything(api_client):
-    PropertyFactory()
+    PropertyFactory.create()
 
     response = api_client.get("/api/properties/?location=")
 

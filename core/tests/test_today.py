@@ -27,7 +27,7 @@ def test_utc_today_ignores_the_local_time_zone(far_east):
 
 
 def test_booking_today_utc_is_allowed_and_yesterday_utc_is_not(far_east, user):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     with time_machine.travel(LATE_UTC, tick=False):
         auth_client = client_for(user)  # a token issued in the travelled-to present
@@ -47,8 +47,8 @@ def test_booking_today_utc_is_allowed_and_yesterday_utc_is_not(far_east, user):
 
 def test_cancel_is_refused_from_the_utc_check_in_day(far_east):
     with time_machine.travel(LATE_UTC, tick=False):
-        tomorrow = BookingFactory(check_in=date(2030, 6, 2), check_out=date(2030, 6, 4))
-        today = BookingFactory(check_in=date(2030, 6, 1), check_out=date(2030, 6, 4))
+        tomorrow = BookingFactory.create(check_in=date(2030, 6, 2), check_out=date(2030, 6, 4))
+        today = BookingFactory.create(check_in=date(2030, 6, 1), check_out=date(2030, 6, 4))
 
         allowed = client_for(tomorrow.guest).delete(f"/api/bookings/{tomorrow.pk}/")
         refused = client_for(today.guest).delete(f"/api/bookings/{today.pk}/")

@@ -14,7 +14,7 @@ def renditions_for(width: int, height: int, token: str) -> list[dict]:
     ]  # fmt: skip
 
 
-class PhotoFactory(factory.django.DjangoModelFactory):
+class PhotoFactory(factory.django.DjangoModelFactory[Photo]):
     """A photo row without files; tests that need real files upload through photo_create."""
 
     class Meta:

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_two_concurrent_reorders_apply_one_order_whole_never_a_mix():
-    listing = PropertyFactory()
-    ids = [PhotoFactory(property=listing, position=n).pk for n in range(6)]
+    listing = PropertyFactory.create()
+    ids = [PhotoFactory.create(property=listing, position=n).pk for n in range(6)]
     orders = [list(reversed(ids)), ids[3:] + ids[:3]]
     clients = [client_for(listing.owner) for _ in orders]
     url = f"/api/properties/{listing.pk}/photos/order/"
@@ -39,9 +39,9 @@ def test_two_concurrent_reorders_apply_one_order_whole_never_a_mix():
 
 def test_two_concurrent_uploads_for_the_last_place_store_exactly_one(settings):
     settings.PHOTOS_PER_PROPERTY = 3
-    listing = PropertyFactory()
-    PhotoFactory(property=listing, position=0)
-    PhotoFactory(property=listing, position=1)
+    listing = PropertyFactory.create()
+    PhotoFactory.create(property=listing, position=0)
+    PhotoFactory.create(property=listing, position=1)
     clients = [client_for(listing.owner) for _ in range(2)]
     url = f"/api/properties/{listing.pk}/photos/"
 

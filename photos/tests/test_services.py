@@ -2,7 +2,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -27,11 +27,11 @@ def stored_files(settings) -> list[Path]:
 
 def create(listing, content: bytes, caption: str = "") -> Photo:
     upload = SimpleUploadedFile("photo.jpg", content)
-    return photo_create(listing=listing, image=upload, size=upload.size, caption=caption)
+    return photo_create(listing=listing, image=upload, size=upload.size or 0, caption=caption)
 
 
 def test_listing_removed_while_rendering_leaves_no_file(settings, monkeypatch):
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     render = services.image_render
 
     def render_while_the_listing_is_removed(**kwargs):
@@ -57,7 +57,7 @@ class FailingOnThirdSaveStorage(FileSystemStorage):
         type(self).saves += 1
         if type(self).saves == 3:
             raise OSError("No space left on device")
-        return super()._save(name, content)
+        return super()._save(name, content)  # type: ignore[misc]
 
 
 def test_storage_failure_mid_upload_removes_what_was_stored(settings):
@@ -65,7 +65,7 @@ def test_storage_failure_mid_upload_removes_what_was_stored(settings):
         **settings.STORAGES,
         "default": {"BACKEND": f"{__name__}.FailingOnThirdSaveStorage"},
     }
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     with pytest.raises(OSError, match="No space left"):
         create(listing, images.image_bytes(size=(1600, 1200)))
@@ -79,7 +79,7 @@ def test_photo_writes_forget_cached_property_responses(
     settings, api_client, django_capture_on_commit_callbacks
 ):
     settings.RESPONSE_CACHE_SECONDS = 60
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
     owner = client_for(listing.owner)
     detail = f"/api/properties/{listing.pk}/"
     assert api_client.get(detail).json()["photos"] == []  # now cached
@@ -129,7 +129,7 @@ def test_s3_upload_render_read_back_and_delete(
             },
         },
     }
-    listing = PropertyFactory()
+    listing = PropertyFactory.create()
 
     photo = create(listing, images.jpeg_with_gps_rotated(size=(2000, 1500)), caption="S3")
 

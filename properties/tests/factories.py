@@ -6,7 +6,7 @@ from accounts.tests.factories import UserFactory
 from properties.models import Property
 
 
-class PropertyFactory(factory.django.DjangoModelFactory):
+class PropertyFactory(factory.django.DjangoModelFactory[Property]):
     class Meta:
         model = Property
 

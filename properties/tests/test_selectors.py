@@ -43,9 +43,11 @@ def test_planner_knows_how_many_rows_a_substring_matches(field, matching, other,
 
 
 def test_search_matches_title_description_or_location():
-    by_title = PropertyFactory(title="Sunny Loft", description="", location="Paris, France")
-    by_description = PropertyFactory(title="Flat", description="A sunny flat", location="Lagos")
-    PropertyFactory(title="Cabin", description="Dark", location="Oslo")
+    by_title = PropertyFactory.create(title="Sunny Loft", description="", location="Paris, France")
+    by_description = PropertyFactory.create(
+        title="Flat", description="A sunny flat", location="Lagos"
+    )
+    PropertyFactory.create(title="Cabin", description="Dark", location="Oslo")
 
     found = property_search(property_list(), text="SUNNY")
 

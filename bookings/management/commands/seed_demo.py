@@ -1,7 +1,7 @@
 import io
 import random
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
@@ -132,8 +132,8 @@ class Command(BaseCommand):
             return []
         today = utc_today()
         horizon = today + timedelta(days=365)
-        cursors: dict[int, object] = {}
-        made = []
+        cursors: dict[int, date] = {}
+        made: list[Booking] = []
         for _ in range(count * 2):  # full properties are skipped; bounded retries
             if len(made) == count:
                 break

@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 
-from gunicorn import glogging
+from gunicorn import glogging, util
 
 from config.env import env_bool, env_int, env_str
 
@@ -42,6 +42,11 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 # gunicorn >= 25.1 opens a control socket at one fixed path per user by default, which two
 # instances on one host would fight over. Nothing here uses gunicornc.
 control_socket_disable = not env_bool("GUNICORN_CONTROL_SOCKET", default=False)
+
+# Only the scheme header the proxy sets counts. gunicorn's default also trusts X-Forwarded-Ssl and
+# X-Forwarded-Protocol from a trusted address, and answers 400 when they contradict
+# X-Forwarded-Proto: a client could make that happen through a proxy that passes them on.
+secure_scheme_headers = {"X-FORWARDED-PROTO": "https"}
 
 accesslog = env_str("GUNICORN_ACCESS_LOG", default="-")
 errorlog = env_str("GUNICORN_ERROR_LOG", default="-")
@@ -95,3 +100,37 @@ def child_exit(server, worker):
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+# Requests gunicorn cannot accept (a malformed request line or header, over 100 header fields or
+# a field over 8190 bytes, a request line over 4094, a bad Content-Length or Transfer-Encoding)
+# are answered by gunicorn itself, before Django, with an HTML page. gunicorn has no setting for
+# that page: every worker's handle_error writes it with gunicorn.util.write_error, replaced here
+# by the API's JSON error shape (core/tests/test_gunicorn_errors.py pins the hook and the
+# answers). Nothing of the request is echoed back.
+GUNICORN_ERRORS = {
+    400: ("Bad request: the request line or headers are malformed.", "bad_request"),
+    403: ("Forbidden.", "permission_denied"),
+    414: ("Request URI is too long.", "uri_too_long"),
+    417: ("Expectation failed: only Expect: 100-continue is supported.", "expectation_failed"),
+    431: ("Request header fields are too large or too many.", "headers_too_large"),
+    500: ("Internal server error.", "server_error"),
+    501: ("Transfer-Encoding not supported.", "not_implemented"),
+}
+
+
+def write_json_error(sock, status_int, reason, mesg):
+    fallback = ("Internal server error.", "server_error") if status_int >= 500 else None
+    detail, code = GUNICORN_ERRORS.get(status_int) or fallback or (f"{reason}.", "bad_request")
+    body = json.dumps({"detail": detail, "code": code})
+    response = (
+        f"HTTP/1.1 {status_int} {reason}\r\n"
+        "Connection: close\r\n"
+        "Content-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        f"\r\n{body}"
+    )
+    util.write_nonblock(sock, response.encode("latin1"))
+
+
+util.write_error = write_json_error

@@ -42,7 +42,7 @@ trap leftovers EXIT
 # the real Redis first, under their own key prefix.
 echo "== cache tests on Redis"
 REDIS_URL="${CLUSTER_REDIS_URL:-redis://127.0.0.1:6379/0}" .venv/bin/pytest -q -p no:cacheprovider \
-  core/tests/test_cache.py accounts properties
+  core/tests/test_cache.py core/tests/test_config_switch.py accounts properties
 
 echo "== two instances behind nginx"
 timeout --kill-after=10 600 "$PY" cluster/cluster_test.py

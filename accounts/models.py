@@ -1,9 +1,12 @@
 from typing import ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower, Upper
+
+from core.validators import email_normalize, validate_email_normalizable, validate_visible_text
 
 # The spec says "alphanumeric" and its own example is john_doe: letters, digits and underscore.
 username_validator = RegexValidator(
@@ -16,10 +19,20 @@ class CaseInsensitiveUserManager(UserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> "User":
         return self.get(username__iexact=username)
 
+    @classmethod
+    def normalize_email(cls, email):
+        # Used by create_user() and the model's clean(); an address without a normal form is
+        # left to the field's validator to refuse.
+        try:
+            return email_normalize(email or "")
+        except ValidationError:
+            return super().normalize_email(email)
+
 
 class User(AbstractUser):
     """An account. Username and email are unique ignoring case (enforced by the database);
-    email is stored lower-cased."""
+    email is stored in its normal form (core.validators.email_normalize: NFKC, IDNA domain,
+    lower-cased)."""
 
     username = models.CharField(
         max_length=30,
@@ -27,7 +40,13 @@ class User(AbstractUser):
         validators=[username_validator],
         error_messages={"unique": "A user with that username already exists."},
     )
-    email = models.EmailField(max_length=254, unique=True)
+    email = models.EmailField(max_length=254, unique=True, validators=[validate_email_normalizable])
+    first_name = models.CharField(
+        "first name", max_length=150, blank=True, validators=[validate_visible_text]
+    )
+    last_name = models.CharField(
+        "last name", max_length=150, blank=True, validators=[validate_visible_text]
+    )
 
     objects: ClassVar[CaseInsensitiveUserManager] = CaseInsensitiveUserManager()
 

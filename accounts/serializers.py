@@ -91,8 +91,8 @@ class ProfileInputSerializer(serializers.Serializer):
         required=False, min_length=3, max_length=30, validators=[username_validator]
     )
     email = fields.EmailField(required=False, max_length=254)
-    first_name = fields.CharField(required=False, allow_blank=True, max_length=150)
-    last_name = fields.CharField(required=False, allow_blank=True, max_length=150)
+    first_name = fields.TextField(required=False, allow_blank=True, max_length=150)
+    last_name = fields.TextField(required=False, allow_blank=True, max_length=150)
     current_password = fields.CharField(
         required=False,
         max_length=128,

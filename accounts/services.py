@@ -16,6 +16,8 @@ from accounts.models import RevokedAccessToken, RevokedTokenFamily, User
 from accounts.throttles import LoginAddressThrottle, LoginNameThrottle, login_throttles_lock
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import InvalidCredentials, LoginThrottled, TokenInvalid
+from core.metrics import LOGIN_FAILURES, LOGIN_LOCKOUTS
+from core.validators import email_normalize
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email already exists."
@@ -44,11 +46,20 @@ def _save_with_unique_identity(user: User) -> None:
         raise exc
 
 
+def _email_normalize(email: str) -> str:
+    try:
+        return email_normalize(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": exc.messages}) from exc
+
+
 def user_create(*, username: str, email: str, password: str) -> User:
-    """Register an account. Raises ValidationError for a taken username/email (ignoring case)
-    or a password that fails the configured validators."""
+    """Register an account. Raises ValidationError for an email without a normal form, a taken
+    username/email (ignoring case; emails compared in their normal form) or a password that
+    fails the configured validators."""
+    email = _email_normalize(email)
     _check_identity_is_free(username=username, email=email)
-    user = User(username=username, email=email.lower())
+    user = User(username=username, email=email)
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
@@ -70,15 +81,18 @@ def user_update(
 ) -> User:
     """Update profile fields that are given. A new email needs `current_password` (whoever
     controls the email can reset the password, so it must not change on a stolen access token
-    alone). Raises ValidationError naming `current_password` when it is missing or wrong, or
-    naming username/email if they belong to another account; the user's own are fine whatever
-    their case. LoginThrottled while the username has too many failed password checks."""
-    if email is not None and email.lower() != user.email:
+    alone); it is compared and stored in its normal form. Raises ValidationError naming `email`
+    when it has no normal form, `current_password` when it is missing or wrong, or
+    username/email if they belong to another account; the user's own are fine whatever their
+    case. LoginThrottled while the username has too many failed password checks."""
+    if email is not None:
+        email = _email_normalize(email)
+    if email is not None and email != user.email:
         _current_password_confirm(request=request, user=user, current_password=current_password)
     _check_identity_is_free(username=username, email=email, exclude_pk=user.pk)
     changes = {
         "username": username,
-        "email": email.lower() if email is not None else None,
+        "email": email,
         "first_name": first_name,
         "last_name": last_name,
     }
@@ -117,11 +131,15 @@ def _password_check_counted(*, request, name: str, check: Callable[[], User | No
         # Checks on one name or from one address queue here, and a failure is recorded before
         # the lock is released: a burst of simultaneous attempts cannot slip past the limit.
         login_throttles_lock(throttles)
-        waits = [throttle.wait() for throttle in throttles if not throttle.allows_attempt()]
-        if waits:
+        refused = [throttle for throttle in throttles if not throttle.allows_attempt()]
+        if refused:
+            for throttle in refused:
+                LOGIN_LOCKOUTS.labels(scope=throttle.scope).inc()
+            waits = [throttle.wait() for throttle in refused]
             raise LoginThrottled(wait=max(waits, key=lambda wait: wait or 0))
         user = check()
         if user is None:
+            LOGIN_FAILURES.inc()
             # Recorded inside the transaction: the shared cache may be a database table.
             for throttle in throttles:
                 throttle.record_failure()

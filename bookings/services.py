@@ -20,6 +20,12 @@ from core.exceptions import (
     NotFound,
     PropertyUnavailable,
 )
+from core.metrics import (
+    BOOKING_CONFLICTS,
+    BOOKINGS_CANCELLED,
+    BOOKINGS_CREATED,
+    IDEMPOTENT_REPLAYS,
+)
 from core.request_context import request_id_var
 from core.stays import stay_errors, utc_today
 from properties.models import Property
@@ -65,6 +71,7 @@ def booking_create(*, guest: User, property_id: int, check_in: date, check_out: 
             if booking_overlap_exists(
                 property_id=listing.pk, check_in=check_in, check_out=check_out
             ):
+                BOOKING_CONFLICTS.inc()
                 raise BookingConflict()
             booking = Booking.objects.create(
                 property=listing,
@@ -74,6 +81,7 @@ def booking_create(*, guest: User, property_id: int, check_in: date, check_out: 
                 total_price=listing.price_per_night * (check_out - check_in).days,
             )
             _log_after_commit("booking created", booking)
+            transaction.on_commit(BOOKINGS_CREATED.inc)
             # Availability searches cached before this commit no longer hold.
             cache_generations_forget_on_commit(AVAILABILITY)
     except IntegrityError as exc:
@@ -81,6 +89,7 @@ def booking_create(*, guest: User, property_id: int, check_in: date, check_out: 
         # skipped the lock). Anything else is a bug and surfaces.
         if not _is_exclusion_violation(exc):
             raise
+        BOOKING_CONFLICTS.inc()
         raise BookingConflict() from exc
     return booking
 
@@ -119,6 +128,7 @@ def booking_create_idempotent(
                 raise IdempotencyKeyReused()
             # Set in the transaction that created the row, and deleted with its booking.
             assert record.booking is not None
+            IDEMPOTENT_REPLAYS.inc()
             return record.booking, True
         booking = booking_create(
             guest=guest, property_id=property_id, check_in=check_in, check_out=check_out
@@ -156,5 +166,6 @@ def booking_cancel(*, guest: User, booking_id: int) -> Booking:
         booking.cancelled_at = timezone.now()
         booking.save(update_fields=["status", "cancelled_at"])
         _log_after_commit("booking cancelled", booking)
+        transaction.on_commit(BOOKINGS_CANCELLED.inc)
         cache_generations_forget_on_commit(AVAILABILITY)
     return booking

@@ -22,6 +22,7 @@ import os
 import re
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -599,6 +600,15 @@ def proof_stop(
         + (" (or a 201 whose body A did not live to send)" if crash else ""),
         f"{dict(statuses)}{cut_off_reasons(traffic.writes)}",
     )
+    gateway_errors = [reply.body for _, _, reply in traffic.writes if outcome(reply) == 502]
+    check(
+        all(
+            isinstance(body, dict) and body.get("code") == "service_unavailable"
+            for body in gateway_errors
+        ),
+        f"{name}: every 502 is nginx's JSON error, not its HTML page",
+        f"{len(gateway_errors)} 502s",
+    )
     read_statuses = Counter(outcome(reply) for reply in traffic.reads)
     check(
         set(read_statuses) <= ({200, "200 cut off"} if crash else {200}) and 200 in read_statuses,
@@ -678,6 +688,142 @@ def proof_stop(
     check(stuck == 0, f"{name}: no transaction left open on PostgreSQL", f"{stuck} open")
 
 
+# --- Malformed requests -----------------------------------------------------------------------
+HOST = b"Host: 127.0.0.1\r\n"
+# name: (raw request, expected status, who refuses it). Sent as bytes on a socket through nginx:
+# no HTTP client would send them.
+MALFORMED = {
+    "negative Content-Length": (
+        b"POST /api/login/ HTTP/1.1\r\n" + HOST + b"Content-Length: -1\r\n\r\n",
+        400,
+        "nginx",
+    ),
+    "duplicate Content-Length": (
+        b"POST /api/login/ HTTP/1.1\r\n"
+        + HOST
+        + b"Content-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        400,
+        "nginx",
+    ),
+    "control character in a header value": (
+        b"GET /api/health/ HTTP/1.1\r\n" + HOST + b"X-Evil: a\x01b\r\n\r\n",
+        400,
+        "gunicorn",
+    ),
+    "control character in a header name": (
+        b"GET /api/health/ HTTP/1.1\r\n" + HOST + b"X-E\x01vil: ab\r\n\r\n",
+        400,
+        "nginx",
+    ),
+    "NUL in a header value": (
+        b"GET /api/health/ HTTP/1.1\r\n" + HOST + b"X-Evil: a\x00b\r\n\r\n",
+        400,
+        "nginx",
+    ),
+    "malformed request line": (
+        b"GET /api/health/ HTTP/1.1 extra\r\n" + HOST + b"\r\n",
+        400,
+        "nginx",
+    ),
+    "no Host header": (b"GET /api/health/ HTTP/1.1\r\n\r\n", 400, "nginx"),
+    "malformed chunked body": (
+        b"POST /api/login/ HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n",
+        400,
+        "nginx",
+    ),
+    "120 header fields": (
+        b"GET /api/health/ HTTP/1.1\r\n"
+        + HOST
+        + b"".join(b"X-H%d: v\r\n" % n for n in range(120))
+        + b"\r\n",
+        431,
+        "gunicorn",
+    ),
+    "a 9000-byte header": (
+        b"GET /api/health/ HTTP/1.1\r\n" + HOST + b"X-Big: " + b"a" * 9000 + b"\r\n\r\n",
+        431,
+        "nginx",
+    ),
+    "a 5000-byte URI": (
+        b"GET /api/properties/?location=" + b"a" * 5000 + b" HTTP/1.1\r\n" + HOST + b"\r\n",
+        414,
+        "gunicorn",
+    ),
+    "a 9000-byte URI": (
+        b"GET /api/properties/?location=" + b"a" * 9000 + b" HTTP/1.1\r\n" + HOST + b"\r\n",
+        414,
+        "nginx",
+    ),
+    "a 2 MB body": (
+        b"POST /api/login/ HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+        b"Content-Length: 2000000\r\n\r\n",
+        413,
+        "nginx",
+    ),
+    "unknown Transfer-Encoding": (
+        b"POST /api/login/ HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: gzip\r\n\r\n",
+        501,
+        "nginx",
+    ),
+    "TRACE": (b"TRACE /api/health/ HTTP/1.1\r\n" + HOST + b"\r\n", 405, "nginx"),
+    "HTTP/3.0 as text": (b"GET /api/health/ HTTP/3.0\r\n" + HOST + b"\r\n", 505, "nginx"),
+}
+
+
+def raw_request(payload: bytes) -> tuple[int, dict[str, str], bytes]:
+    """Send bytes as they are to nginx; read one answer (until its Content-Length, or until the
+    connection closes)."""
+    with socket.create_connection(("127.0.0.1", PORT_LB), timeout=10) as sock:
+        sock.sendall(payload)
+        received = b""
+        while True:
+            try:
+                chunk = sock.recv(65536)
+            except (ConnectionResetError, TimeoutError):
+                break
+            if not chunk:
+                break
+            received += chunk
+            head, separator, body = received.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length: *(\d+)", head)
+            if separator and length and len(body) >= int(length.group(1)):
+                break
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin1").split("\r\n")
+    headers = {k.lower(): v for k, v in (line.split(": ", 1) for line in lines if ": " in line)}
+    return int(status_line.split()[1]) if status_line else 0, headers, body
+
+
+def proof_malformed() -> None:
+    """What nginx refuses, and what it passes on and gunicorn refuses, is JSON with a detail and
+    a code, never an HTML page; the app's own errors pass through untouched."""
+    for name, (payload, expected, refused_by) in MALFORMED.items():
+        status, headers, body = raw_request(payload)
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            answer = None
+        check(
+            status == expected
+            and headers.get("content-type") == "application/json"
+            and isinstance(answer, dict)
+            and set(answer) == {"detail", "code"},
+            f"malformed: {name} is a {expected} in the JSON error shape ({refused_by} refuses it)",
+            f"{status} {headers.get('content-type')} {body[:80]!r}",
+        )
+    status, _, body = raw_request(
+        b"POST /api/login/ HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+        b"Content-Length: 2\r\nConnection: close\r\n\r\n{}"
+    )
+    answer = json.loads(body)
+    check(
+        status == 400 and answer["code"] == "validation_error" and "errors" in answer,
+        "malformed: the app's own 400 passes through nginx with its field errors",
+        f"{status} {answer}",
+    )
+
+
 # --- Logs ---------------------------------------------------------------------------------------
 def proof_access_logs() -> None:
     lines = []
@@ -751,6 +897,7 @@ def run() -> None:
     proof_revocation()
     proof_throttling()
     proof_shared_count(host)
+    proof_malformed()
 
     phase = time.monotonic()
     proof_stop("SIGTERM", signal.SIGTERM, guests, term_property, term_price)

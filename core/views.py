@@ -6,6 +6,8 @@ import sys
 
 import redis
 from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import Http404, HttpRequest, JsonResponse
@@ -147,6 +149,10 @@ def api_not_found(request, *args, **kwargs):
     return json_error("Not found.", status=404, code=errors.NOT_FOUND)
 
 
+def _cache_is_redis() -> bool:
+    return isinstance(caches["shared"], RedisCache)
+
+
 @extend_schema(
     tags=["operations"],
     summary="Health check",
@@ -154,7 +160,12 @@ def api_not_found(request, *args, **kwargs):
     "503 with `Retry-After`. No authentication, no rate limit.",
     responses={
         200: inline_serializer(
-            "Health", {"status": serializers.CharField(), "database": serializers.CharField()}
+            "Health",
+            {
+                "status": serializers.CharField(),
+                "database": serializers.CharField(),
+                "cache": serializers.CharField(required=False, help_text="With REDIS_URL only."),
+            },
         ),
         503: inline_serializer(
             "HealthDown",
@@ -163,6 +174,7 @@ def api_not_found(request, *args, **kwargs):
                 "code": serializers.CharField(),
                 "status": serializers.CharField(),
                 "database": serializers.CharField(),
+                "cache": serializers.CharField(required=False, help_text="With REDIS_URL only."),
             },
         ),
     },
@@ -173,23 +185,37 @@ def api_not_found(request, *args, **kwargs):
 @permission_classes([AllowAny])
 @throttle_classes([])
 def health(request):
-    """Liveness and database reachability, for load balancers."""
+    """Liveness, and whether the services every instance needs answer: the database, and Redis
+    when it is configured (logins and every throttled request need it). 503 if either does not."""
+    report = {"status": "ok", "database": "ok"}
+    details = []
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
         logger.warning("health check: database unavailable", exc_info=True)
+        report["database"] = "unavailable"
+        details.append(DATABASE_UNAVAILABLE)
+    if _cache_is_redis():
+        report["cache"] = "ok"
+        try:
+            caches["shared"].get("health-check")
+        except (redis.ConnectionError, redis.TimeoutError):
+            logger.warning("health check: cache unavailable", exc_info=True)
+            report["cache"] = "unavailable"
+            details.append(CACHE_UNAVAILABLE)
+    if details:
         return Response(
             {
-                "detail": DATABASE_UNAVAILABLE,
+                "detail": " ".join(details),
                 "code": errors.SERVICE_UNAVAILABLE,
+                **report,
                 "status": "unavailable",
-                "database": "unavailable",
             },
             status=503,
             headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
         )
-    return Response({"status": "ok", "database": "ok"})
+    return Response(report)
 
 
 def metrics(request):

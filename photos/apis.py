@@ -11,10 +11,10 @@ from core.api.permissions import IsOwnerOrReadOnly
 from core.api.schema import ErrorSerializer, error_responses
 from photos.selectors import photo_get, photo_list
 from photos.serializers import (
-    PhotoUploadSerializer,
+    PhotoCaptionSerializer,
     PhotoOrderSerializer,
     PhotoSerializer,
-    PhotoCaptionSerializer,
+    PhotoUploadSerializer,
     photo_representation,
 )
 from photos.services import photo_create, photo_delete, photo_reorder, photo_update

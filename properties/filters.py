@@ -2,7 +2,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.drainage import set_override
 
 from core.api.fields import CENT, text_pattern
-from core.api.query import BooleanFilter, DateFilter, StrictFilterForm
+from core.api.query import BooleanFilter, DateFilter, MoneyFormField, StrictFilterForm
 from core.stays import stay_errors
 from properties.models import MAX_PRICE_PER_NIGHT
 from properties.selectors import property_available_between, property_search
@@ -44,7 +44,10 @@ class TextFilter(filters.CharFilter):
 
 
 class PriceFilter(filters.NumberFilter):
-    """A price bound in cents, 0 to the highest price a property may have."""
+    """A price bound in cents, 0 to the highest price a property may have, in ASCII digits
+    without sign or exponent (MoneyFormField)."""
+
+    field_class = MoneyFormField
 
     def __init__(self, *, description: str, **kwargs):
         super().__init__(

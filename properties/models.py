@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 
 from core.models import TimeStampedModel
+from core.validators import validate_visible_multiline_text, validate_visible_text
 
 MAX_PRICE_PER_NIGHT = Decimal("1000000")
 
@@ -25,10 +26,12 @@ class Property(TimeStampedModel):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="properties"
     )
-    title = models.CharField(max_length=100)
-    description = models.TextField(max_length=5000, blank=True, default="")
+    title = models.CharField(max_length=100, validators=[validate_visible_text])
+    description = models.TextField(
+        max_length=5000, blank=True, default="", validators=[validate_visible_multiline_text]
+    )
     price_per_night = models.DecimalField(max_digits=9, decimal_places=2)
-    location = models.CharField(max_length=255)
+    location = models.CharField(max_length=255, validators=[validate_visible_text])
     availability = models.BooleanField(default=True)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 

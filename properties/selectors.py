@@ -96,4 +96,5 @@ def property_listed_count() -> int:
         key=LISTED_COUNT_CACHE_KEY,
         compute=lambda: Property.objects.count(),
         timeout=settings.PROPERTY_COUNT_CACHE_SECONDS,
+        name="property_count",
     )

@@ -11,12 +11,14 @@ class PropertySerializer(serializers.ModelSerializer):
     """Plain CRUD shape. `owner` is the owner's username and is never taken from the body."""
 
     owner = serializers.CharField(source="owner.username", read_only=True)
-    title = fields.CharField(max_length=100)
-    description = fields.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    title = fields.TextField(max_length=100)
+    description = fields.TextField(
+        multiline=True, max_length=5000, required=False, allow_blank=True, default=""
+    )
     price_per_night = fields.MoneyField(
         max_value=MAX_PRICE_PER_NIGHT, error_messages={"min_value": "Must be greater than 0."}
     )
-    location = fields.CharField(max_length=255)
+    location = fields.TextField(max_length=255)
     availability = fields.BooleanField(required=False, default=True)
     cover_photo = serializers.SerializerMethodField(help_text="The first photo, or null.")
     photos = serializers.SerializerMethodField(

@@ -13,14 +13,24 @@ from config.env import env_bool, env_int, env_list, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 # --- Core ------------------------------------------------------------------------------------
-DEBUG = env_bool("DEBUG", default=True)
+# Off unless asked for: `make run` is production-like; `make dev` (runserver) sets DEBUG=true.
+DEBUG = env_bool("DEBUG", default=False)
 
+# The environment first, then a file (Docker secrets; `make run` writes a random key to
+# .secret_key once). Settings never invent a key themselves: instances that each made their own
+# would refuse each other's tokens, so production without one must fail at start-up.
+SECRET_KEY_FILE = Path(env_str("SECRET_KEY_FILE") or BASE_DIR / ".secret_key")
 SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY and SECRET_KEY_FILE.is_file():
+    SECRET_KEY = SECRET_KEY_FILE.read_text().strip()
+    if not SECRET_KEY:
+        raise ImproperlyConfigured(f"SECRET_KEY_FILE {SECRET_KEY_FILE} is empty.")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured(
-            "SECRET_KEY must be set when DEBUG is false "
-            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(64))')."
+            "SECRET_KEY must be set when DEBUG is false: in the environment, or in the file "
+            f"named by SECRET_KEY_FILE ({SECRET_KEY_FILE}, which `make run` creates), e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(64))'."
         )
     SECRET_KEY = "django-insecure-development-only-key-never-use-in-production-0123456789"
 
@@ -254,6 +264,11 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Ten spaces are ten characters to MinimumLengthValidator.
+    {
+        "NAME": "accounts.password_validation.NonWhitespaceLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
 ]
 
 # --- Security --------------------------------------------------------------------------------
@@ -292,7 +307,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.RevocableJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["core.api.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "core.api.schema.ApiAutoSchema",

@@ -16,6 +16,12 @@ NOT_AUTHENTICATED = "not_authenticated"
 CSRF_FAILED = "csrf_failed"
 SERVER_ERROR = "server_error"
 SERVICE_UNAVAILABLE = "service_unavailable"
+# Answered before Django runs, for requests gunicorn or nginx cannot accept (gunicorn.conf.py,
+# cluster/nginx.conf.template): the same shape, so a client needs no second error parser.
+URI_TOO_LONG = "uri_too_long"
+HEADERS_TOO_LARGE = "headers_too_large"
+EXPECTATION_FAILED = "expectation_failed"
+NOT_IMPLEMENTED = "not_implemented"
 
 # DRF's default codes that read well as they are keep their name; the rest are renamed.
 _DRF_CODES = {
@@ -39,6 +45,10 @@ _HTTP_CODES = (
     CSRF_FAILED,
     SERVER_ERROR,
     SERVICE_UNAVAILABLE,
+    URI_TOO_LONG,
+    HEADERS_TOO_LARGE,
+    EXPECTATION_FAILED,
+    NOT_IMPLEMENTED,
 )
 
 

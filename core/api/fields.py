@@ -8,11 +8,18 @@ rightly reports each as invalid input accepted. These fields refuse what the sch
 import re
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+from core.validators import email_normalize, validate_visible_multiline_text, validate_visible_text
+
+# [0-9], never \d: in Python \d is every Unicode digit, so a date in Arabic-Indic digits or a
+# price in fullwidth ones would match, and int()/Decimal() would read them as ASCII digits.
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A price bound in a query string: what the money column holds. No sign, no exponent.
+MONEY_STRING = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
 CENT = Decimal("0.01")
 
 
@@ -43,11 +50,29 @@ class CharFieldSchema(OpenApiSerializerFieldExtension):
         return schema
 
 
+class TextField(CharField):
+    """Free text a person reads: no invisible or direction-changing characters
+    (core.validators); `multiline` also allows line breaks and tabs."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(
+            validate_visible_multiline_text if multiline else validate_visible_text
+        )
+
+
 class EmailField(serializers.EmailField):
+    """An address in its normal form (core.validators.email_normalize), so uniqueness and
+    storage see one spelling per mailbox."""
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
-        return super().to_internal_value(data)
+        value = super().to_internal_value(data)  # strips, refuses NUL bytes
+        try:
+            return email_normalize(value)
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.messages) from exc
 
 
 class BooleanField(serializers.BooleanField):
@@ -79,8 +104,8 @@ def positive_money_pattern(maximum: Decimal) -> str:
     zeros = len(str(int(maximum))) - 1
     if maximum != 10**zeros or zeros < 1:
         raise ValueError(f"positive_money_pattern needs a power of ten, not {maximum}")
-    below = rf"[1-9]\d{{0,{zeros - 1}}}(\.\d{{1,2}})?"  # 1 .. maximum - 0.01
-    return rf"^({below}|1{'0' * zeros}(\.0{{1,2}})?|0\.(0[1-9]|[1-9]\d?))$"
+    below = rf"[1-9][0-9]{{0,{zeros - 1}}}(\.[0-9]{{1,2}})?"  # 1 .. maximum - 0.01
+    return rf"^({below}|1{'0' * zeros}(\.0{{1,2}})?|0\.(0[1-9]|[1-9][0-9]?))$"
 
 
 class MoneyField(serializers.DecimalField):
@@ -97,7 +122,7 @@ class MoneyField(serializers.DecimalField):
         self.string_regex = re.compile(self.string_pattern)
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | float | str):
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
             self.fail("invalid")
         if isinstance(data, str) and not self.string_regex.fullmatch(data):
             self.fail("invalid")

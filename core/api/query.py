@@ -11,7 +11,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from core.api.fields import ISO_DATE
+from core.api.fields import ISO_DATE, MONEY_STRING
 
 REPEATED = "Give this parameter at most once."
 EMPTY = "This parameter cannot be empty."
@@ -74,3 +74,23 @@ class IsoDateFormField(forms.DateField):
 
 class DateFilter(filters.DateFilter):
     field_class = IsoDateFormField
+
+
+class MoneyFormField(forms.DecimalField):
+    """A price as the money column holds it: up to 7 digits, and up to 2 decimals, in ASCII,
+    without sign or exponent. django-filter's NumberFilter takes any Decimal below 1e50, so
+    `1e-16384` and `-1e200000` reached PostgreSQL and overflowed numeric (a 500)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 9)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value not in self.empty_values and not MONEY_STRING.fullmatch(str(value)):
+            raise forms.ValidationError(
+                "Enter a price such as 75 or 75.50: ASCII digits, at most 7 before the point "
+                "and 2 after, no sign or exponent.",
+                code="invalid",
+            )
+        return super().to_python(value)

@@ -36,12 +36,12 @@ RETRY_AFTER = {
         "description": "Seconds to wait before retrying.",
     }
 }
-# The HTTP server, not Django, refuses an over-long request line, so this one is HTML.
-URI_TOO_LONG = {
-    "description": "Request line over 4094 bytes (the HTTP server's limit), usually a query "
-    "string far too long; answered by the HTTP server itself, as HTML.",
-    "content": {"text/html": {"schema": {"type": "string"}}},
-}
+# gunicorn, not Django, refuses an over-long request line; in the error shape all the same
+# (gunicorn.conf.py replaces its HTML page).
+URI_TOO_LONG_DESCRIPTION = (
+    "Request line over 4094 bytes (gunicorn's limit), usually a query string far too long; "
+    "answered by the HTTP server itself, before the view, with code `uri_too_long`."
+)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -103,8 +103,12 @@ class ApiAutoSchema(AutoSchema):
             if status in (429, 503):
                 response["headers"] = RETRY_AFTER
             responses[str(status)] = response
-        if self._has_query_parameters():
-            responses.setdefault("414", URI_TOO_LONG)
+        if self._has_query_parameters() and "414" not in responses:
+            responses["414"] = self._get_response_for_code(
+                OpenApiResponse(ErrorSerializer, description=URI_TOO_LONG_DESCRIPTION),
+                "414",
+                direction=direction,
+            )
         return dict(sorted(responses.items()))
 
     def _has_query_parameters(self) -> bool:

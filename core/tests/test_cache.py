@@ -56,3 +56,11 @@ def test_one_redis_client_serves_every_operation_and_thread():
         assert cache._cache.get_client(write=True) is client
     finally:
         cache.clear()
+
+
+@pytest.mark.django_db
+def test_health_reports_the_live_redis(api_client):
+    response = api_client.get("/api/health/")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "ok"}

@@ -4,15 +4,25 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+SHOW = "from django.conf import settings as s; print({})"
 
 
-def _manage(*args, **env):
-    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+def _manage(*args: str, **env: str | None) -> subprocess.CompletedProcess[str]:
+    """manage.py in a clean configuration: no .env, no key file, a key unless SECRET_KEY=None;
+    a variable given as None is left unset."""
+    unset = {"SECRET_KEY", "SECRET_KEY_FILE", "DEBUG", "ENV_FILE"}
+    environment: dict[str, str | None] = {k: v for k, v in os.environ.items() if k not in unset}
+    environment.update(
+        ENV_FILE=os.devnull,
+        SECRET_KEY_FILE=str(ROOT / "no-such-key-file"),
+        SECRET_KEY="settings-test-key-not-for-production-0123456789abcdefghijklmnopqrstuv",
+    )
     environment.update(env, DJANGO_SETTINGS_MODULE="config.settings.base")
+    clean = {k: v for k, v in environment.items() if v is not None}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env=environment,
+        env=clean,
         capture_output=True,
         text=True,
         timeout=120,
@@ -20,11 +30,64 @@ def _manage(*args, **env):
     )
 
 
+def _show(expression: str, **env) -> str:
+    result = _manage("shell", "-v", "0", "-c", SHOW.format(expression), **env)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
 def test_production_without_secret_key_refuses_to_start():
-    result = _manage("check", DEBUG="false")
+    result = _manage("check", SECRET_KEY=None)
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: SECRET_KEY must be set when DEBUG is false" in result.stderr
+
+
+def test_debug_is_off_unless_asked_for():
+    assert _show("s.DEBUG") == "False"
+    assert _show("s.DEBUG", DEBUG="true") == "True"
+
+
+def test_secret_key_comes_from_the_key_file_unless_the_environment_sets_one(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("from-the-file-0123456789abcdefghijklmnopqrstuvwxyz\n")
+
+    from_file = _show("s.SECRET_KEY", SECRET_KEY=None, SECRET_KEY_FILE=str(key_file))
+    from_env = _show("s.SECRET_KEY", SECRET_KEY="from-the-env", SECRET_KEY_FILE=str(key_file))
+
+    assert from_file == "from-the-file-0123456789abcdefghijklmnopqrstuvwxyz"
+    assert from_env == "from-the-env"
+
+
+def test_an_empty_key_file_refuses_to_start(tmp_path):
+    (tmp_path / "key").write_text("\n")
+
+    result = _manage("check", SECRET_KEY=None, SECRET_KEY_FILE=str(tmp_path / "key"))
+
+    assert result.returncode != 0
+    assert "is empty" in result.stderr
+
+
+def test_debug_without_any_key_uses_the_development_key():
+    assert _show("s.SECRET_KEY", SECRET_KEY=None, DEBUG="true").startswith("django-insecure-")
+
+
+def test_dotenv_file_is_read_and_the_environment_wins(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(
+        "# comment\n"
+        "export LOG_LEVEL=warning\n"
+        'JWT_SIGNING_KEY="a$b ${NOT_EXPANDED}"\n'
+        "IDEMPOTENCY_KEY_HOURS=12\n"
+    )
+
+    shown = _show(
+        "s.LOG_LEVEL, s.IDEMPOTENCY_KEY_HOURS, s.SIMPLE_JWT['SIGNING_KEY']",
+        ENV_FILE=str(dotenv),
+        IDEMPOTENCY_KEY_HOURS="48",
+    )
+
+    assert shown == "WARNING 48 a$b ${NOT_EXPANDED}"
 
 
 def test_deploy_check_is_clean_with_production_values():
@@ -33,7 +96,6 @@ def test_deploy_check_is_clean_with_production_values():
         "--deploy",
         "--fail-level",
         "WARNING",
-        DEBUG="false",
         SECRET_KEY="k9$Zq2!vX7@pL4#mN8&rT1*wY6^bC3%hJ5(eF0)gD-a7Vw3Qs9Lx2Kd8",
         ALLOWED_HOSTS="api.example.com",
     )

@@ -1,0 +1,25 @@
+"""Password validators beyond Django's own (AUTH_PASSWORD_VALIDATORS)."""
+
+from django.core.exceptions import ValidationError
+
+
+class NonWhitespaceLengthValidator:
+    """At least `min_length` characters that are not whitespace. MinimumLengthValidator counts
+    every character, so ten spaces (or a tab and a few letters) passed it."""
+
+    def __init__(self, min_length: int = 8):
+        self.min_length = min_length
+
+    def validate(self, password: str, user=None) -> None:
+        if sum(not character.isspace() for character in password) < self.min_length:
+            raise ValidationError(
+                "This password must contain at least %(min_length)d characters that are not "
+                "spaces.",
+                code="password_too_little_non_whitespace",
+                params={"min_length": self.min_length},
+            )
+
+    def get_help_text(self) -> str:
+        return (
+            f"Your password must contain at least {self.min_length} characters that are not spaces."
+        )

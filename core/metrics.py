@@ -1,0 +1,46 @@
+"""Domain metrics, served at /metrics next to django-prometheus' HTTP and database series.
+
+Counters only (each scrape reads a running total; rates come from Prometheus' rate()). Under
+gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and /metrics sums them
+(gunicorn.conf.py). Label values are fixed, known sets, so every series exists from start-up
+at 0 instead of appearing on its first event."""
+
+from prometheus_client import Counter
+
+BOOKINGS_CREATED = Counter(
+    "booking_bookings_created", "Bookings confirmed (counted when their transaction commits)."
+)
+BOOKING_CONFLICTS = Counter(
+    "booking_booking_conflicts", "Booking attempts refused because the dates were taken (409)."
+)
+BOOKINGS_CANCELLED = Counter(
+    "booking_bookings_cancelled", "Bookings cancelled (counted when their transaction commits)."
+)
+IDEMPOTENT_REPLAYS = Counter(
+    "booking_idempotent_replays",
+    "Booking requests answered with the booking an earlier request with the same "
+    "Idempotency-Key created.",
+)
+LOGIN_FAILURES = Counter(
+    "booking_login_failures",
+    "Failed password checks: logins (401) and current-password confirmations, which count "
+    "against the same failed-login limits.",
+)
+LOGIN_LOCKOUTS = Counter(
+    "booking_login_lockouts",
+    "Password checks refused because too many failed before them (429), by the limit that "
+    "refused them.",
+    ["scope"],
+)
+CACHE_LOOKUPS = Counter(
+    "booking_cache_lookups",
+    "Reads of the generation cache: public property responses (cache=response, with Redis "
+    "only) and the unfiltered property count (cache=property_count).",
+    ["cache", "result"],
+)
+
+for _scope in ("login_username", "login_address"):
+    LOGIN_LOCKOUTS.labels(scope=_scope)
+for _cache in ("response", "property_count"):
+    for _result in ("hit", "miss"):
+        CACHE_LOOKUPS.labels(cache=_cache, result=_result)

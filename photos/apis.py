@@ -2,7 +2,7 @@ from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
 from rest_framework.views import APIView
@@ -113,7 +113,6 @@ class PropertyPhotoListApi(PropertyPhotoApi):
 
 
 class PropertyPhotoDetailApi(PropertyPhotoApi):
-    parser_classes = [JSONParser]
     http_method_names = ["patch", "delete", "options"]
 
     @extend_schema(
@@ -127,7 +126,8 @@ class PropertyPhotoDetailApi(PropertyPhotoApi):
         photo = photo_get(property_id=listing.pk, photo_id=photo_id)
         serializer = PhotoCaptionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        photo = photo_update(photo=photo, caption=serializer.validated_data["caption"])
+        caption = serializer.validated_data.get("caption", photo.caption)  # PATCH: all optional
+        photo = photo_update(photo=photo, caption=caption)
         return Response(photo_representation(photo))
 
     @extend_schema(
@@ -143,7 +143,6 @@ class PropertyPhotoDetailApi(PropertyPhotoApi):
 
 
 class PropertyPhotoOrderApi(PropertyPhotoApi):
-    parser_classes = [JSONParser]
     http_method_names = ["put", "options"]
 
     @extend_schema(

@@ -52,18 +52,18 @@ class PhotoUploadSerializer(serializers.Serializer):
     image = serializers.FileField(
         help_text="JPEG, PNG or WebP, recognised from its bytes; re-encoded by the server."
     )
-    caption = fields.CharField(
+    caption = fields.TextField(
         max_length=CAPTION_MAX_LENGTH, required=False, allow_blank=True, default=""
     )
 
 
 class PhotoCaptionSerializer(serializers.Serializer):
-    caption = fields.CharField(max_length=CAPTION_MAX_LENGTH, allow_blank=True)
+    caption = fields.TextField(max_length=CAPTION_MAX_LENGTH, required=False, allow_blank=True)
 
 
 class PhotoOrderSerializer(serializers.Serializer):
     photo_ids = serializers.ListField(
-        child=fields.IntegerField(min_value=1),
+        child=fields.IntegerField(min_value=1, max_value=2**63 - 1),
         max_length=1000,
         help_text="Every photo id of the property, each once, in the new order.",
     )

@@ -10,7 +10,7 @@ SECRET_KEY_FILE ?= .secret_key
 PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help install run dev test lint format lock migrate schema cluster-test readme-test fuzz fuzz-ci bench bench-quick
+.PHONY: help install run dev test lint format lock migrate schema cluster-test readme-test fuzz fuzz-ci bench bench-quick bench-photos
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-13s %s\n", $$1, $$2}'
@@ -76,6 +76,10 @@ schema: $(APP_STAMP) $(SECRET_KEY_FILE) ## Regenerate docs/openapi.json (a test 
 # `.venv/bin/python bench/run.py -h`. Needs wrk and a PostgreSQL server (BENCH_POSTGRES_URL).
 bench: $(DEV_STAMP) $(SECRET_KEY_FILE) ## Full benchmark on PostgreSQL (~10 min): 100k properties; writes docs/benchmarks.md
 	$(PY) bench/run.py --profile full $(BENCH_ARGS)
+	$(PY) bench/photo_upload.py
+
+bench-photos: $(DEV_STAMP) ## One 12-megapixel photo upload's cost: p50/p95 and CPU seconds (~15 s)
+	$(PY) bench/photo_upload.py
 
 bench-quick: $(DEV_STAMP) $(SECRET_KEY_FILE) ## Small data set, 5 s per scenario; results in bench/results/ only
 	$(PY) bench/run.py --profile quick $(BENCH_ARGS)

@@ -116,9 +116,11 @@ export PYTHONPATH=".ci${PYTHONPATH:+:$PYTHONPATH}"
 
 # Every check runs, positive_data_acceptance included; .ci/schemathesis.toml turns them all on
 # and lists the few exceptions with their reasons (a --checks option here would override them).
+# One worker: with two threads, Python 3.11's compiler intermittently fails inside Schemathesis
+# ("SystemError: AST constructor recursion depth mismatch"), a crash of the tool, not the API.
 echo "schemathesis: ${MAX_EXAMPLES} examples per operation, seed ${SEED}, ${BASE}"
 .venv/bin/schemathesis --config-file .ci/schemathesis.toml run "${BASE}/api/schema/?format=json" \
   --phases examples,coverage,fuzzing,stateful \
-  --max-examples "$MAX_EXAMPLES" --seed "$SEED" --workers 2 \
+  --max-examples "$MAX_EXAMPLES" --seed "$SEED" --workers 1 \
   --request-timeout 15 --generation-database none \
   --report junit --report-dir "$REPORT_DIR" "$@"

@@ -127,6 +127,7 @@ def main() -> int:
         **os.environ,
         "PORT": str(port),
         "DATABASE_URL": f"sqlite:///{work / 'db.sqlite3'}",
+        "MEDIA_ROOT": str(work / "media"),
         "README_LOG": str(log),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)

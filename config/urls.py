@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from core import views as core_views
 from core.api.docs import RedocView, SchemaView, SwaggerView
+from photos.views import media_file
 
 urlpatterns = [
     path("", core_views.index, name="index"),
@@ -18,6 +19,9 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("properties.urls")),
     path("api/", include("bookings.urls")),
+    path("api/", include("photos.urls")),
+    # Uploaded photos on the local file system (photos/views.py); with S3 the store serves them.
+    path("media/<path:name>", media_file, name="media"),
     # Last: any other /api/ URL is a JSON 404, even with DEBUG on.
     re_path(r"^api/", core_views.api_not_found),
 ]

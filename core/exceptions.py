@@ -83,3 +83,42 @@ class LoginThrottled(ApplicationError):
     def __init__(self, message: str | None = None, *, wait: float | None = None):
         super().__init__(message)
         self.wait = wait
+
+
+class PhotoRejected(ApplicationError):
+    """An upload that is not a photo we accept; nothing is stored."""
+
+    code = "photo_rejected"
+    default_message = "The image was refused."
+
+
+class PhotoUnsupportedFormat(PhotoRejected):
+    code = "photo_unsupported_format"
+    default_message = "image: not a JPEG, PNG or WebP image (recognised from its bytes)."
+
+
+class PhotoCorrupt(PhotoRejected):
+    code = "photo_corrupt"
+    default_message = "image: the file is truncated or corrupt."
+
+
+class PhotoAnimated(PhotoRejected):
+    code = "photo_animated"
+    default_message = "image: animated images are not accepted; upload a still image."
+
+
+class PhotoTooLarge(PhotoRejected):
+    code = "photo_too_large"
+    status_code = 413
+    default_message = "image: the file is over the size limit."
+
+
+class PhotoTooManyPixels(PhotoRejected):
+    code = "photo_too_many_pixels"
+    status_code = 413
+    default_message = "image: the picture has more pixels than allowed."
+
+
+class PhotoLimitReached(PhotoRejected):
+    code = "photo_limit_reached"
+    default_message = "This property already has the most photos allowed; delete one first."

@@ -22,6 +22,7 @@ from core.cache_generations import LISTINGS, cache_generations_get_or_compute
 from core.local_time import date_vs_local_today_q
 from core.stays import MAX_DAYS_AHEAD
 from core.text import fold
+from photos.selectors import photo_covers
 from properties.models import Amenity, Property
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG), as great-circle distances use
@@ -81,7 +82,8 @@ def property_rows(queryset: QuerySet[Property]) -> QuerySet:
 
 def property_page_rows(page: QuerySet[Property]) -> list[dict]:
     """The rows of one page of a filtered, ordered and sliced property queryset, as dicts
-    (LIST_ROW_FIELDS plus `owner_username`), in the page's order.
+    (property_rows' plus `cover_photo`, a Photo or None), in the page's order: two queries,
+    whatever the page's size.
 
     A deferred join: the inner query picks the page's ids (an index-only scan of the order's
     index when nothing else filters), the outer one reads and joins those rows only. With a
@@ -90,7 +92,11 @@ def property_page_rows(page: QuerySet[Property]) -> list[dict]:
     outer = Property.objects.filter(pk__in=page.values("pk"))
     if "distance_km" in page.query.annotations:
         outer = outer.annotate(distance_km=page.query.annotations["distance_km"])
-    return list(property_rows(outer.order_by(*page.query.order_by)))
+    rows = list(property_rows(outer.order_by(*page.query.order_by)))
+    covers = photo_covers(property_ids=[row["id"] for row in rows])
+    for row in rows:
+        row["cover_photo"] = covers.get(row["id"])
+    return rows
 
 
 def property_search(queryset: QuerySet[Property], *, text: str) -> QuerySet[Property]:

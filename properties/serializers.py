@@ -1,10 +1,13 @@
 from decimal import Decimal
 
 from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import fields
 from core.local_time import is_time_zone
+from photos.selectors import photo_list
+from photos.serializers import PhotoSerializer, photo_representation
 from properties.models import (
     BATHROOM_STEPS,
     CURRENCY_CODES,
@@ -152,6 +155,11 @@ class PropertySerializer(serializers.ModelSerializer):
         "given. Every date rule of the listing (today, check-in days) is judged in it.",
     )
 
+    cover_photo = serializers.SerializerMethodField(help_text="The first photo, or null.")
+    photos = serializers.SerializerMethodField(
+        help_text="Every photo in order (the detail only; list rows carry `cover_photo`)."
+    )
+
     class Meta:
         model = Property
         fields = [
@@ -187,8 +195,27 @@ class PropertySerializer(serializers.ModelSerializer):
             "time_zone",
             "created_at",
             "updated_at",
+            "cover_photo",
+            "photos",
         ]
         read_only_fields = ["id", "owner", "created_at", "updated_at"]
+
+    @extend_schema_field(PhotoSerializer(allow_null=True))
+    def get_cover_photo(self, listing: Property) -> dict | None:
+        photos = self._photos(listing)
+        return photos[0] if photos else None
+
+    @extend_schema_field(PhotoSerializer(many=True))
+    def get_photos(self, listing: Property) -> list[dict]:
+        return self._photos(listing)
+
+    def _photos(self, listing: Property) -> list[dict]:
+        # One query, shared by both fields.
+        cache: dict[int, list[dict]] = self.__dict__.setdefault("_photos_by_listing", {})
+        if listing.pk not in cache:
+            photos = photo_list(property_id=listing.pk)
+            cache[listing.pk] = [photo_representation(photo) for photo in photos]
+        return cache[listing.pk]
 
     def validate_bathrooms(self, value):
         if value not in BATHROOM_STEPS:
@@ -236,6 +263,7 @@ class PropertyCardSerializer(serializers.Serializer):
     time_zone = serializers.CharField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    cover_photo = PhotoSerializer(allow_null=True, help_text="The first photo, or null.")
     distance_km = serializers.FloatField(
         required=False, help_text="Great-circle distance from `near`, in km; only with near."
     )
@@ -262,7 +290,8 @@ def _optional(field, value):
 
 
 def property_row_representation(row: dict) -> dict:
-    """A list row, from a row of properties.selectors.property_rows."""
+    """A list row, from a row of properties.selectors.property_page_rows."""
+    cover = row["cover_photo"]
     representation = {
         "id": row["id"],
         "title": row["title"],
@@ -285,6 +314,7 @@ def property_row_representation(row: dict) -> dict:
         "time_zone": row["time_zone"],
         "created_at": _TIMESTAMP.to_representation(row["created_at"]),
         "updated_at": _TIMESTAMP.to_representation(row["updated_at"]),
+        "cover_photo": photo_representation(cover) if cover is not None else None,
     }
     if "distance_km" in row:
         representation["distance_km"] = round(row["distance_km"], 3)

@@ -9,6 +9,7 @@ from bookings.selectors import booking_upcoming_exists
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import PropertyHasUpcomingBookings
 from core.text import fold
+from photos.services import photo_delete_all
 from properties.geography import place_from_location, time_zone_at
 from properties.models import Amenity, Property
 
@@ -148,8 +149,9 @@ def property_update(
 
 
 def property_delete(*, listing: Property) -> None:
-    """Unlist a property (soft delete: see Property). Raises PropertyHasUpcomingBookings while
-    a confirmed stay has not ended: guests must not lose a place they are counting on."""
+    """Unlist a property (soft delete: see Property) and remove its photos (their files once
+    the transaction commits). Raises PropertyHasUpcomingBookings while a confirmed stay has not
+    ended: guests must not lose a place they are counting on."""
     with transaction.atomic():
         # The same lock booking_create takes: no booking can slip in between check and delete.
         listing = Property.objects.select_for_update().get(pk=listing.pk)
@@ -157,4 +159,5 @@ def property_delete(*, listing: Property) -> None:
             raise PropertyHasUpcomingBookings()
         listing.deleted_at = timezone.now()
         listing.save(update_fields=["deleted_at", "updated_at"])
+        photo_delete_all(listing=listing)
         cache_generations_forget_on_commit(LISTINGS)

@@ -1,10 +1,12 @@
 import itertools
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from bookings.models import Booking
+from photos.models import Photo
 from properties.models import Property
 
 pytestmark = pytest.mark.django_db
@@ -27,13 +29,13 @@ def _stays():
 
 
 def test_seed_demo_is_deterministic_for_a_seed():
-    call_command("seed_demo", users=5, properties=40, bookings=60, seed=3)
+    call_command("seed_demo", users=5, properties=40, bookings=60, seed=3, photos=0)
     first, first_stays = _snapshot(), _stays()
     Booking.objects.all().delete()
     Property.all_objects.all().delete()
     User.objects.all().delete()
 
-    call_command("seed_demo", users=5, properties=40, bookings=60, seed=3)
+    call_command("seed_demo", users=5, properties=40, bookings=60, seed=3, photos=0)
 
     assert User.objects.filter(username__startswith="demo_").count() == 5
     assert len(first) == 40
@@ -63,3 +65,20 @@ def test_seed_demo_refuses_to_seed_twice():
         call_command("seed_demo", users=2, properties=1, bookings=0)
 
     assert Property.objects.count() == 1
+
+
+def test_seed_demo_gives_the_first_listings_three_generated_photos(settings):
+    call_command("seed_demo", users=2, properties=4, bookings=0, photos=2, seed=1)
+
+    first_two = list(Property.objects.order_by("pk").values_list("pk", flat=True)[:2])
+    photos = list(Photo.objects.order_by("property_id", "position"))
+    assert [(p.property_id, p.position, p.caption) for p in photos] == [
+        (pk, position, caption)
+        for pk in first_two
+        for position, caption in enumerate(("Living room", "Bedroom", "View"))
+    ]
+    assert all(
+        [r["name"] for r in photo.renditions] == ["320", "720", "original"] for photo in photos
+    )
+    stored = [path for path in Path(settings.MEDIA_ROOT).rglob("*.jpg")]
+    assert len(stored) == 6 * 3

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "properties",
     "bookings",
+    "photos",
 ]
 
 MIDDLEWARE = [
@@ -115,6 +117,51 @@ APPEND_SLASH = False
 
 # Request bodies over 1 MiB are refused with 413 before anything parses them.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+
+# --- Media (uploaded photos) -----------------------------------------------------------------
+# Files go through Django's storage API. By default the local file system under MEDIA_ROOT (a
+# git-ignored folder), served by the app itself at /media/ (photos.views.media_file, which works
+# with DEBUG off). MEDIA_STORAGE=s3 puts them in any S3-compatible object store instead, which
+# then serves them (docs/deployment.md, "Photos").
+MEDIA_ROOT = env_str("MEDIA_ROOT", default=str(BASE_DIR / "media"))
+MEDIA_URL = env_str("MEDIA_URL", default="/media/")
+MEDIA_STORAGE = env_str("MEDIA_STORAGE", default="filesystem")
+_media_storage: dict[str, Any]
+if MEDIA_STORAGE == "s3":
+    _media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("S3_BUCKET"),
+            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+            "region_name": env_str("S3_REGION") or None,
+            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+            # A CDN or public bucket domain: plain URLs. Without it, signed URLs that expire.
+            "custom_domain": env_str("S3_CUSTOM_DOMAIN") or None,
+            "querystring_auth": env_bool("S3_SIGNED_URLS", default=True),
+            "querystring_expire": env_int("S3_SIGNED_URL_SECONDS", default=3600),
+            # Names are random and never reused: a collision must fail loudly, not overwrite.
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    if not _media_storage["OPTIONS"]["bucket_name"]:
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs S3_BUCKET.")
+elif MEDIA_STORAGE == "filesystem":
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+else:
+    raise ImproperlyConfigured(f"MEDIA_STORAGE must be filesystem or s3, got {MEDIA_STORAGE!r}.")
+STORAGES = {
+    "default": _media_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Photos ----------------------------------------------------------------------------------
+# An upload's own limits; every other request body stays under DATA_UPLOAD_MAX_MEMORY_SIZE.
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+# Checked from the header, before a single pixel is decoded (decompression bombs).
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", default=40_000_000)
+PHOTOS_PER_PROPERTY = env_int("PHOTOS_PER_PROPERTY", default=30)
 
 # --- Database --------------------------------------------------------------------------------
 # SQLite file by default; DATABASE_URL=postgres://... switches to PostgreSQL.
@@ -284,6 +331,7 @@ REST_FRAMEWORK = {
             "register": env_str("REGISTER_THROTTLE_RATE", default="100/hour"),
             "login_username": env_str("LOGIN_THROTTLE_RATE", default="10/min"),
             "login_address": env_str("LOGIN_ADDRESS_THROTTLE_RATE", default="30/min"),
+            "photo_upload": env_str("PHOTO_UPLOAD_THROTTLE_RATE", default="60/hour"),
         }.items()
     },
     # Client address = REMOTE_ADDR unless the operator says how many proxies sit in front;

@@ -23,6 +23,8 @@ from bookings.tests.factories import BookingFactory
 from conftest import client_for
 from core.stays import utc_today
 from core.tests.test_settings import ROOT
+from photos.models import Photo
+from photos.tests.factories import PhotoFactory
 from properties.models import Property
 from properties.tests.factories import PropertyFactory
 
@@ -40,6 +42,11 @@ FOREIGN_OBJECT_STATUS = {
     ("DELETE", "/api/properties/{id}/"): 403,
     ("GET", "/api/properties/{property_id}/availability/"): 200,  # public calendar, no guests
     ("GET", "/api/properties/{property_id}/bookings/"): 403,
+    ("GET", "/api/properties/{property_id}/photos/"): 200,  # photos are public
+    ("POST", "/api/properties/{property_id}/photos/"): 403,
+    ("PUT", "/api/properties/{property_id}/photos/order/"): 403,
+    ("PATCH", "/api/properties/{property_id}/photos/{photo_id}/"): 403,
+    ("DELETE", "/api/properties/{property_id}/photos/{photo_id}/"): 403,
 }
 
 
@@ -60,12 +67,21 @@ def test_every_operation_on_an_id_is_covered_by_the_object_level_test():
 def test_another_users_object_is_refused_and_unchanged(method, path):
     booking = BookingFactory.create()
     listing = booking.property
+    photo = PhotoFactory.create(property=listing, position=0, caption="Mine")
     before = (booking.status, booking.guest_id, listing.title, listing.price_per_night)
     attacker = client_for(UserFactory.create())
     url = path.format(
-        id=booking.pk if "bookings/{id}" in path else listing.pk, property_id=listing.pk
+        id=booking.pk if "bookings/{id}" in path else listing.pk,
+        property_id=listing.pk,
+        photo_id=photo.pk,
     )
-    body = {"title": "Pwned", "price_per_night": 1, "location": "Nowhere"}
+    body = {
+        "title": "Pwned",
+        "price_per_night": 1,
+        "location": "Nowhere",
+        "caption": "Pwned",
+        "photo_ids": [photo.pk],
+    }
 
     response = getattr(attacker, method.lower())(url, body if method in {"PUT", "PATCH"} else None)
 
@@ -78,6 +94,7 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
     listing = Property.all_objects.get(pk=listing.pk)
     assert (booking.status, booking.guest_id, listing.title, listing.price_per_night) == before
     assert listing.deleted_at is None
+    assert list(Photo.objects.values_list("pk", "caption", "position")) == [(photo.pk, "Mine", 0)]
 
 
 # --- API2 Broken authentication -------------------------------------------------------------
@@ -96,9 +113,12 @@ def _forged_tokens(user) -> dict[str, str]:
         "signed with another key": jwt.encode(
             _claims(user), "another-key-of-at-least-32-bytes-long", algorithm="HS256"
         ),
-        "alg none": jwt.encode(_claims(user), None, algorithm="none"),
+        # With cryptography installed (moto brings it), PyJWT's hints list key objects only.
+        "alg none": jwt.encode(_claims(user), None, algorithm="none"),  # type: ignore[arg-type]
         "expired": jwt.encode(
-            _claims(user, exp=1_000_000_000), settings.SIMPLE_JWT["SIGNING_KEY"], "HS256"
+            _claims(user, exp=1_000_000_000),
+            settings.SIMPLE_JWT["SIGNING_KEY"],  # type: ignore[arg-type]
+            "HS256",
         ),
         "refresh token as access": str(token_pair_create(user=user)),
         "garbage": "not.a.token",
@@ -292,11 +312,13 @@ def test_default_rates_are_generous_and_each_comes_from_the_environment():
             "register": "100/hour",
             "login_username": "10/min",
             "login_address": "30/min",
+            "photo_upload": "60/hour",
         }
     )
     assert "'anon': '50/min'" in rates(ANON_THROTTLE_RATE="50/min")
     assert "'user': '70/min'" in rates(USER_THROTTLE_RATE="70/min")
     assert "'register': '5/hour'" in rates(REGISTER_THROTTLE_RATE="5/hour")
+    assert "'photo_upload': '3/hour'" in rates(PHOTO_UPLOAD_THROTTLE_RATE="3/hour")
 
 
 def test_stays_and_searches_further_than_730_days_ahead_are_refused(auth_client):

@@ -70,6 +70,8 @@ def test_create_returns_the_property_owned_by_the_caller(auth_client, user):
         "time_zone": "Africa/Nairobi",
         "created_at": as_json_time(listing.created_at),
         "updated_at": as_json_time(listing.updated_at),
+        "cover_photo": None,
+        "photos": [],
     }
     assert listing.owner == user
     assert listing.price_per_night == Decimal("75.00")
@@ -375,8 +377,8 @@ def test_default_order_is_newest_first_and_pages_are_stable(api_client):
 def test_list_query_count_does_not_grow_with_rows(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(20)
 
-    # A COUNT, then one page of rows joined to their owners.
-    with django_assert_num_queries(2):
+    # A COUNT, one page of rows joined to their owners, the page's cover photos.
+    with django_assert_num_queries(3):
         response = api_client.get(LIST, {"location": "nairobi"})
 
     assert len(response.json()["results"]) == 20
@@ -412,7 +414,7 @@ def test_deep_pages_follow_the_requested_order(api_client, django_assert_num_que
 
     seen = []
     for page in (1, 2, 3):
-        with django_assert_num_queries(2):  # a COUNT, then the page (a deferred join)
+        with django_assert_num_queries(3):  # a COUNT, the page (a deferred join), its covers
             response = api_client.get(
                 LIST, {"ordering": "price_per_night", "page": page, "page_size": 2, "min_price": 1}
             )
@@ -427,18 +429,18 @@ def test_unfiltered_deep_page_is_one_query_once_the_total_is_cached(
     listings = PropertyFactory.create_batch(5)
     api_client.get(LIST)
 
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # the page and its covers
         response = api_client.get(LIST, {"page": 3, "page_size": 2})
 
     assert [row["id"] for row in response.json()["results"]] == [listings[0].pk]
     assert response.json()["count"] == 5
 
 
-def test_detail_is_two_queries(api_client, django_assert_num_queries):
-    # The property with its owner, then its amenities.
+def test_detail_is_three_queries(api_client, django_assert_num_queries):
+    # The property with its owner, its amenities, its photos.
     listing = PropertyFactory.create()
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         response = api_client.get(detail(listing))
 
     assert response.json()["id"] == listing.pk
@@ -462,17 +464,17 @@ def test_format_json_is_not_a_filter(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(3)
     api_client.get(LIST)
 
-    with django_assert_num_queries(1):  # the page only: the cached total still holds
+    with django_assert_num_queries(2):  # the page and its covers: the cached total holds
         response = api_client.get(LIST, {"format": "json"})
 
     assert response.json()["count"] == 3
 
 
-def test_availability_search_is_two_queries(api_client, django_assert_num_queries):
+def test_availability_search_is_three_queries(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(3)
     start = utc_today() + timedelta(days=10)
 
-    with django_assert_num_queries(2):  # a COUNT, then the page
+    with django_assert_num_queries(3):  # a COUNT, the page, its covers
         response = api_client.get(
             LIST,
             {
@@ -491,7 +493,7 @@ def test_unfiltered_count_is_cached_and_forgotten_on_writes(
     PropertyFactory.create_batch(3)
     assert api_client.get(LIST).json()["count"] == 3
 
-    with django_assert_num_queries(1):  # the page only: the total comes from the cache
+    with django_assert_num_queries(2):  # the page and its covers: the total is cached
         assert api_client.get(LIST, {"page_size": 2}).json()["count"] == 3
 
     with django_capture_on_commit_callbacks(execute=True):

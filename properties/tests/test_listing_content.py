@@ -52,7 +52,7 @@ def create(client, **fields):
     ],
 )
 def test_each_invalid_value_is_a_400_naming_its_field(auth_client, field, value):
-    response = create(auth_client, **{field: value, "latitude": 1, "longitude": 1, field: value})
+    response = create(auth_client, **{"latitude": 1, "longitude": 1, field: value})
 
     assert response.status_code == 400
     assert response.json()["code"] == "validation_error"

@@ -306,14 +306,7 @@ class PropertyFilter(filters.FilterSet):
         return property_search(queryset, text=value)
 
     def filter_amenities(self, queryset, name, value):
-        codes = sorted({code.strip() for code in value if code.strip()})
-        known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
-        unknown = [code for code in codes if code not in known]
-        if unknown:
-            raise forms.ValidationError(
-                {"amenities": [f"Unknown amenity codes: {', '.join(unknown)}."]}
-            )
-        return property_with_amenities(queryset, codes=codes)
+        return property_with_amenities(queryset, codes=value)
 
     def filter_city(self, queryset, name, value):
         return queryset.filter(city_key=fold(value))

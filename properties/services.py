@@ -74,7 +74,7 @@ def property_place_fill(*, listing: Property, time_zone_given: bool) -> None:
         listing.latitude, listing.longitude = city.latitude, city.longitude
     if not time_zone_given:
         zone = None
-        if listing.latitude is not None:
+        if listing.latitude is not None and listing.longitude is not None:
             zone = time_zone_at(latitude=listing.latitude, longitude=listing.longitude)
         if zone is None and city is not None:
             zone = city.time_zone

@@ -159,7 +159,9 @@ class World:
         self.api_client.raise_request_exception = False
 
     def url(self, path: str, **overrides) -> str:
-        ids = {"id": self.booking.pk if path.startswith("/api/bookings/") else self.listing.pk}
+        ids: dict[str, int | str] = {
+            "id": self.booking.pk if path.startswith("/api/bookings/") else self.listing.pk
+        }
         ids["property_id"] = self.listing.pk
         ids["code"] = "wifi"  # an amenity the migrations seed
         ids["photo_id"] = self.photo.pk

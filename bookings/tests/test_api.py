@@ -421,3 +421,51 @@ def test_availability_from_at_the_end_of_the_calendar_is_a_400(api_client):
 
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["from"]
+
+
+def test_guests_default_to_one_and_are_stored(auth_client):
+    listing = PropertyFactory.create(max_guests=4)
+
+    default = book(auth_client, listing, 10, 12)
+    four = auth_client.post(
+        BOOKINGS,
+        {
+            "property_id": listing.pk,
+            "check_in": str(days(20)),
+            "check_out": str(days(22)),
+            "guests": 4,
+        },
+    )
+
+    assert (default.json()["guests"], four.json()["guests"]) == (1, 4)
+    assert sorted(Booking.objects.values_list("guests", flat=True)) == [1, 4]
+
+
+@pytest.mark.parametrize("guests", [0, 5, 51, "2", 2.5, True])
+def test_guests_beyond_the_listing_or_not_an_integer_are_a_400_naming_it(auth_client, guests):
+    listing = PropertyFactory.create(max_guests=4)
+
+    response = auth_client.post(
+        BOOKINGS,
+        {
+            "property_id": listing.pk,
+            "check_in": str(days(10)),
+            "check_out": str(days(12)),
+            "guests": guests,
+        },
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["guests"]
+    assert Booking.objects.count() == 0
+
+
+def test_a_booking_carries_its_listing_s_currency_for_good(auth_client):
+    listing = PropertyFactory.create(currency="KES", price_per_night=Decimal("5000"))
+
+    response = book(auth_client, listing, 10, 12)
+    listing.currency = "EUR"
+    listing.save()
+
+    assert (response.json()["total_price"], response.json()["currency"]) == (10000.0, "KES")
+    assert Booking.objects.get().currency == "KES"

@@ -140,3 +140,14 @@ def test_concurrent_requests_with_one_key_book_once_and_all_get_the_same_answer(
     assert sum(response.has_header("Idempotent-Replayed") for response in responses) == 7
     assert Booking.objects.count() == 1
     assert IdempotencyKey.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_another_guest_count_is_another_request(auth_client):
+    listing = PropertyFactory.create(max_guests=4)
+    first = auth_client.post(URL, {**stay(listing), "guests": 2}, HTTP_IDEMPOTENCY_KEY=KEY)
+
+    other = auth_client.post(URL, {**stay(listing), "guests": 3}, HTTP_IDEMPOTENCY_KEY=KEY)
+
+    assert (first.status_code, other.status_code) == (201, 422)
+    assert list(Booking.objects.values_list("guests", flat=True)) == [2]

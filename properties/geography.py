@@ -45,6 +45,12 @@ def _cities_by_name() -> dict[str, list[City]]:
     return by_name
 
 
+def cities_by_population() -> list[City]:
+    """Every gazetteer city, most populous first."""
+    cities = [city for named in _cities_by_name().values() for city in named]
+    return sorted(cities, key=lambda city: (-city.population, city.name))
+
+
 def country_code(text: str) -> str | None:
     """The ISO 3166-1 alpha-2 code for a country's code or English name, ignoring case."""
     text = text.strip()

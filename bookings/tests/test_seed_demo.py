@@ -82,3 +82,18 @@ def test_seed_demo_gives_the_first_listings_three_generated_photos(settings):
     )
     stored = [path for path in Path(settings.MEDIA_ROOT).rglob("*.jpg")]
     assert len(stored) == 6 * 3
+
+
+def test_seed_demo_makes_listings_a_search_page_can_use():
+    call_command("seed_demo", users=5, properties=60, bookings=80, seed=4, photos=0)
+
+    listings = list(Property.objects.prefetch_related("amenities"))
+    assert len({listing.city for listing in listings}) > 10
+    for listing in listings:
+        listing.full_clean()  # every field rule, the time zone and country included
+        assert listing.latitude is not None and listing.longitude is not None
+        assert listing.search_text and listing.city_key
+        assert 3 <= len(listing.amenities.all()) <= 13
+    for booking in Booking.objects.select_related("property"):
+        assert 1 <= booking.guests <= booking.property.max_guests
+        assert booking.currency == booking.property.currency

@@ -14,23 +14,23 @@ from bookings.models import Booking
 from core.cache_generations import AVAILABILITY, LISTINGS, cache_generations_forget_on_commit
 from core.stays import utc_today
 from photos.services import photo_create
-from properties.models import Property
+from properties.geography import City, cities_by_population
+from properties.models import Amenity, Property, PropertyType, RoomType
 
-CITIES = [
-    "Nairobi, Kenya",
-    "Mombasa, Kenya",
-    "Lagos, Nigeria",
-    "Accra, Ghana",
-    "Kigali, Rwanda",
-    "Cape Town, South Africa",
-    "Lisbon, Portugal",
-    "Paris, France",
-    "Berlin, Germany",
-    "New York, USA",
-    "Mexico City, Mexico",
-    "Tokyo, Japan",
-]
-KINDS = ["Studio", "Loft", "Apartment", "Cottage", "Villa", "Guesthouse", "Cabin", "Townhouse"]
+# Demo listings are spread over the world's most populous cities (the gazetteer's order), a
+# few thousand metres around each centre, in the city's own time zone.
+DEMO_CITIES = 100
+KINDS = {
+    "Studio": PropertyType.APARTMENT,
+    "Loft": PropertyType.LOFT,
+    "Apartment": PropertyType.APARTMENT,
+    "Cottage": PropertyType.COTTAGE,
+    "Villa": PropertyType.VILLA,
+    "Guesthouse": PropertyType.GUESTHOUSE,
+    "Cabin": PropertyType.CABIN,
+    "Townhouse": PropertyType.TOWNHOUSE,
+}
+ROOM_TYPES = [RoomType.ENTIRE_PLACE] * 7 + [RoomType.PRIVATE_ROOM] * 2 + [RoomType.SHARED_ROOM]
 ADJECTIVES = ["Modern", "Cosy", "Sunny", "Quiet", "Spacious", "Charming", "Bright", "Rustic"]
 FEATURES = [
     "near the city center",
@@ -93,13 +93,20 @@ class Command(BaseCommand):
                 .order_by("pk")
                 .values_list("pk", flat=True)
             )
+            cities = cities_by_population()[:DEMO_CITIES]
             Property.objects.bulk_create(
-                (self._property(rng, rng.choice(user_ids)) for _ in range(properties)),
+                (
+                    self._property(rng, rng.choice(user_ids), rng.choice(cities))
+                    for _ in range(properties)
+                ),
                 batch_size=batch_size,
             )
             listings = list(
-                Property.objects.order_by("pk").values_list("pk", "owner_id", "price_per_night")
+                Property.objects.order_by("pk").values_list(
+                    "pk", "owner_id", "price_per_night", "max_guests", "currency"
+                )
             )
+            self._amenities(rng, [listing[0] for listing in listings], batch_size)
             made = Booking.objects.bulk_create(
                 self._bookings(rng, listings, user_ids, bookings), batch_size=batch_size
             )
@@ -137,7 +144,7 @@ class Command(BaseCommand):
         for _ in range(count * 2):  # full properties are skipped; bounded retries
             if len(made) == count:
                 break
-            pk, owner_id, price = rng.choice(listings)
+            pk, owner_id, price, max_guests, currency = rng.choice(listings)
             check_in = cursors.get(pk, today) + timedelta(days=rng.randint(0, 20))
             nights = rng.randint(1, 7)
             check_out = check_in + timedelta(days=nights)
@@ -153,7 +160,9 @@ class Command(BaseCommand):
                     guest_id=guest_id,
                     check_in=check_in,
                     check_out=check_out,
+                    guests=rng.randint(1, max_guests),
                     total_price=price * nights,
+                    currency=currency,
                 )
             )
         return made
@@ -175,15 +184,47 @@ class Command(BaseCommand):
         return buffer
 
     @staticmethod
-    def _property(rng: random.Random, owner_id: int) -> Property:
-        city = rng.choice(CITIES)
-        kind = rng.choice(KINDS)
-        title = f"{rng.choice(ADJECTIVES)} {kind} in {city.split(',')[0]}"
-        return Property(
+    def _property(rng: random.Random, owner_id: int, city: City) -> Property:
+        kind = rng.choice(list(KINDS))
+        guests = rng.choice([1, 2, 2, 2, 3, 4, 4, 5, 6, 8, 10])
+        bedrooms = 0 if kind == "Studio" else max(1, guests // 2)
+        listing = Property(
             owner_id=owner_id,
-            title=title,
+            title=f"{rng.choice(ADJECTIVES)} {kind} in {city.name}",
             description=f"A {kind.lower()} {rng.choice(FEATURES)}.",
             price_per_night=Decimal(rng.randrange(2000, 50000)) / 100,
-            location=city,
+            location=f"{city.name}, {city.country}",
             availability=rng.random() > 0.1,
+            room_type=rng.choice(ROOM_TYPES),
+            property_type=KINDS[kind],
+            max_guests=guests,
+            bedrooms=bedrooms,
+            beds=max(1, bedrooms) + rng.randint(0, 1),
+            bathrooms=Decimal(rng.choice([1, 1, 1, 2, 3])) / 2 + Decimal(rng.randint(0, 1)),
+            pets_allowed=rng.random() < 0.3,
+            city=city.name,
+            country=city.country,
+            # Within ~5 km of the centre, so a city's listings spread over a map.
+            latitude=city.latitude + Decimal(rng.randint(-4500, 4500)) / 100000,
+            longitude=city.longitude + Decimal(rng.randint(-4500, 4500)) / 100000,
+            time_zone=city.time_zone,
         )
+        listing.refresh_search_fields()  # bulk_create skips save()
+        return listing
+
+    @staticmethod
+    def _amenities(rng: random.Random, listing_ids: list[int], batch_size: int) -> None:
+        """Each listing gets 3 to 12 amenities of the vocabulary, wifi more often than not."""
+        amenities = list(Amenity.objects.order_by("code").values_list("pk", "code"))
+        wifi = next(pk for pk, code in amenities if code == "wifi")
+        through = Property.amenities.through
+
+        def rows():
+            for listing_id in listing_ids:
+                chosen = {pk for pk, _ in rng.sample(amenities, rng.randint(3, 12))}
+                if rng.random() < 0.8:
+                    chosen.add(wifi)
+                for amenity_id in sorted(chosen):
+                    yield through(property_id=listing_id, amenity_id=amenity_id)
+
+        through.objects.bulk_create(rows(), batch_size=batch_size)

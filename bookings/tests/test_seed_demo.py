@@ -91,8 +91,10 @@ def test_seed_demo_makes_listings_a_search_page_can_use():
     assert len({listing.city for listing in listings}) > 10
     for listing in listings:
         listing.full_clean()  # every field rule, the time zone and country included
-        assert listing.latitude is not None and listing.longitude is not None
-        assert listing.search_text and listing.city_key
+        assert listing.latitude is not None
+        assert listing.longitude is not None
+        assert listing.search_text
+        assert listing.city_key
         assert 3 <= len(listing.amenities.all()) <= 13
     for booking in Booking.objects.select_related("property"):
         assert 1 <= booking.guests <= booking.property.max_guests

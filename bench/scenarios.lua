@@ -44,18 +44,56 @@ local function list_random_page()
   return wrk.format("GET", "/api/properties/?page=" .. math.random(data.max_page))
 end
 
+local function url_word(text)
+  return (text:gsub("[^%w]", function(c) return string.format("%%%02X", string.byte(c)) end))
+end
+
 local function list_city_price()
   local low = math.random(20, 400)
   return wrk.format("GET", string.format(
     "/api/properties/?location=%s&min_price=%d&max_price=%d",
-    pick(data.cities), low, low + math.random(20, 100)))
+    url_word(pick(data.cities).name), low, low + math.random(20, 100)))
 end
 
 local function availability_search()
   local start = math.random(1, 330)
   return wrk.format("GET", string.format(
     "/api/properties/?location=%s&check_in=%s&check_out=%s",
-    pick(data.cities), iso(start), iso(start + math.random(1, 7))))
+    url_word(pick(data.cities).name), iso(start), iso(start + math.random(1, 7))))
+end
+
+local function search_city_guests_price()
+  local low = math.random(20, 400)
+  return wrk.format("GET", string.format(
+    "/api/properties/?city=%s&guests=%d&min_price=%d&max_price=%d",
+    url_word(pick(data.cities).name), math.random(1, 6), low, low + math.random(20, 100)))
+end
+
+local function search_bounds()
+  -- About the seed's spread of a city: 0.1 degree around its centre.
+  local city = pick(data.cities)
+  return wrk.format("GET", string.format(
+    "/api/properties/?bounds=%.4f,%.4f,%.4f,%.4f",
+    city.lat - 0.05, city.lng - 0.05, city.lat + 0.05, city.lng + 0.05))
+end
+
+local function search_near()
+  local city = pick(data.cities)
+  return wrk.format("GET", string.format(
+    "/api/properties/?near=%.4f,%.4f&radius_km=3&ordering=distance",
+    city.lat + (math.random() - 0.5) * 0.04, city.lng + (math.random() - 0.5) * 0.04))
+end
+
+local function search_amenities()
+  return wrk.format("GET", "/api/properties/?amenities=pool,wifi")
+end
+
+local function search_city_dates_guests()
+  local start = math.random(1, 330)
+  return wrk.format("GET", string.format(
+    "/api/properties/?city=%s&check_in=%s&check_out=%s&guests=%d",
+    url_word(pick(data.cities).name), iso(start), iso(start + math.random(1, 7)),
+    math.random(1, 4)))
 end
 
 local function detail()
@@ -143,6 +181,11 @@ local builders = {
   list_random_page = list_random_page,
   list_city_price = list_city_price,
   availability_search = availability_search,
+  search_city_guests_price = search_city_guests_price,
+  search_bounds = search_bounds,
+  search_near = search_near,
+  search_amenities = search_amenities,
+  search_city_dates_guests = search_city_dates_guests,
   detail = detail,
   detail_popular = detail_popular,
   register = register,

@@ -174,3 +174,14 @@ def test_the_calendar_starts_on_the_listing_s_today(api_client):
         )
 
     assert response.json()["booked"] == [{"check_in": "2030-06-02", "check_out": "2030-06-03"}]
+
+
+def test_every_zone_s_midnight_falls_on_a_quarter_hour_of_utc():
+    # core.local_time groups zones by date once per quarter hour (and the response cache keys
+    # dated searches by it): true while every offset is a multiple of 15 minutes.
+    from core.local_time import _zones
+
+    now = datetime.now(UTC)
+    offsets = {name: now.astimezone(zone).utcoffset() for name, zone in _zones()}
+
+    assert {name for name, offset in offsets.items() if offset.total_seconds() % 900} == set()

@@ -32,6 +32,15 @@ def password():
 
 
 @pytest.fixture
+def amenities(db) -> None:
+    """The shipped amenity vocabulary, present even after a transactional test flushed the
+    database (which drops what migrations seeded)."""
+    from properties.services import amenity_vocabulary_ensure
+
+    amenity_vocabulary_ensure()
+
+
+@pytest.fixture
 def user(db):
     return UserFactory.create()
 

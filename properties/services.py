@@ -10,6 +10,7 @@ from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import PropertyHasUpcomingBookings
 from core.text import fold
 from photos.services import photo_delete_all
+from properties.amenities import AMENITIES
 from properties.geography import place_from_location, time_zone_at
 from properties.models import Amenity, Property
 
@@ -56,6 +57,15 @@ UPDATABLE_FIELDS = (
     "availability",
     *DETAIL_FIELDS,
 )
+
+
+def amenity_vocabulary_ensure() -> None:
+    """Add any entry of the shipped vocabulary that is missing (by code); never changes or
+    removes an entry an operator edited."""
+    Amenity.objects.bulk_create(
+        [Amenity(code=code, name=name, category=category) for code, name, category in AMENITIES],
+        ignore_conflicts=True,
+    )
 
 
 def property_place_fill(*, listing: Property, time_zone_given: bool) -> None:

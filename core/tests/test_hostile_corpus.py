@@ -26,6 +26,7 @@ from core.stays import utc_today
 from photos.models import Photo
 from photos.tests.factories import PhotoFactory
 from properties.models import Property
+from properties.services import amenity_vocabulary_ensure
 from properties.tests.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +148,7 @@ class World:
     for each operation, so that the hostile part is the only thing wrong with a request."""
 
     def __init__(self):
+        amenity_vocabulary_ensure()  # GET /api/amenities/{code}/ reads "wifi"
         self.user = UserFactory.create()
         self.password_hash = self.user.password
         self.listing = PropertyFactory.create(owner=self.user)

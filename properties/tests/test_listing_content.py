@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from properties.models import Amenity, Property
 from properties.tests.factories import PropertyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("amenities")]
 
 LIST = "/api/properties/"
 SEED = {

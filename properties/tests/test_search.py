@@ -11,7 +11,7 @@ from core.stays import utc_today
 from properties.models import Amenity
 from properties.tests.factories import PropertyFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("amenities")]
 
 LIST = "/api/properties/"
 

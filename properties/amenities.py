@@ -1,0 +1,41 @@
+"""The amenity vocabulary a fresh database starts with (migration 0006 seeds it): codes are public
+and stable, clients and the `amenities` filter use them; names and categories are for people
+and may be edited in the admin."""
+
+AMENITIES: list[tuple[str, str, str]] = [
+    # (code, name, category): codes are a public, stable vocabulary.
+    ("wifi", "Wi-Fi", "essentials"),
+    ("heating", "Heating", "essentials"),
+    ("air_conditioning", "Air conditioning", "essentials"),
+    ("hot_water", "Hot water", "essentials"),
+    ("essentials", "Towels, sheets, soap", "essentials"),
+    ("hair_dryer", "Hair dryer", "essentials"),
+    ("kitchen", "Kitchen", "kitchen"),
+    ("refrigerator", "Refrigerator", "kitchen"),
+    ("microwave", "Microwave", "kitchen"),
+    ("dishwasher", "Dishwasher", "kitchen"),
+    ("coffee_maker", "Coffee maker", "kitchen"),
+    ("washer", "Washer", "comfort"),
+    ("dryer", "Dryer", "comfort"),
+    ("iron", "Iron", "comfort"),
+    ("tv", "TV", "comfort"),
+    ("workspace", "Dedicated workspace", "comfort"),
+    ("elevator", "Elevator", "comfort"),
+    ("fireplace", "Indoor fireplace", "comfort"),
+    ("crib", "Crib", "family"),
+    ("high_chair", "High chair", "family"),
+    ("pool", "Pool", "outdoors"),
+    ("hot_tub", "Hot tub", "outdoors"),
+    ("patio", "Patio or balcony", "outdoors"),
+    ("bbq_grill", "BBQ grill", "outdoors"),
+    ("garden", "Garden", "outdoors"),
+    ("beach_access", "Beach access", "outdoors"),
+    ("free_parking", "Free parking on premises", "parking"),
+    ("ev_charger", "EV charger", "parking"),
+    ("gym", "Gym", "comfort"),
+    ("smoke_alarm", "Smoke alarm", "safety"),
+    ("carbon_monoxide_alarm", "Carbon monoxide alarm", "safety"),
+    ("first_aid_kit", "First aid kit", "safety"),
+    ("fire_extinguisher", "Fire extinguisher", "safety"),
+    ("step_free_access", "Step-free entrance", "safety"),
+]

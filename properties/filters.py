@@ -33,6 +33,7 @@ ORDERINGS = [
     ("-created_at", "newest first (the default)"),
     ("distance", "nearest first (with near)"),
 ]
+AMENITY_CODE = re.compile(r"[a-z0-9_]{1,40}")
 # The sort keys' columns, where the name a client uses is not the column's.
 ORDERING_COLUMNS = {"distance": "distance_km"}
 
@@ -147,6 +148,10 @@ class PropertyFilterForm(StrictFilterForm):
                     self.add_error(field, message)
         if cleaned.get("amenities"):
             codes = sorted({code.strip() for code in cleaned["amenities"]})
+            malformed = [code for code in codes if not AMENITY_CODE.fullmatch(code)]
+            if malformed:
+                self.add_error("amenities", "Give amenity codes from GET /api/amenities/.")
+                return cleaned
             known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
             unknown = [code for code in codes if code not in known]
             if unknown:

@@ -140,3 +140,40 @@ def test_redoc_renders_offline_in_system_fonts(live_server, browser_page, outsid
     # The one thing ReDoc's bundle asks from outside, stopped by the page's policy.
     assert page.evaluate("window.__blocked") == ["img-src https://cdn.redoc.ly/redoc/logo-mini.svg"]
     assert outside_requests == []
+
+
+def test_swagger_ui_uploads_a_photo(live_server, browser_page, outside_requests, tmp_path):
+    from PIL import Image
+
+    from accounts.services import token_pair_create
+    from accounts.tests.factories import UserFactory
+    from photos.models import Photo
+    from properties.tests.factories import PropertyFactory
+
+    host = UserFactory.create()
+    listing = PropertyFactory.create(owner=host)
+    picture = tmp_path / "garden.jpg"
+    Image.new("RGB", (640, 480), (40, 140, 60)).save(picture, "JPEG")
+    page = browser_page
+    page.goto(f"{live_server.url}/api/docs/")
+    page.locator("#operations-properties-properties_photos_create").wait_for(timeout=20_000)
+    page.locator("button.authorize").first.click()
+    page.locator(".modal-ux input").first.fill(str(token_pair_create(user=host).access_token))
+    page.locator(".modal-ux button.modal-btn.auth.authorize").click()
+    page.locator(".modal-ux button.btn-done").click()
+
+    block = page.locator("#operations-properties-properties_photos_create")
+    block.locator(".opblock-summary").first.click()
+    block.get_by_role("button", name="Try it out").click()
+    block.locator("input[placeholder='property_id']").fill(str(listing.pk))
+    block.locator("input[type='file']").set_input_files(str(picture))
+    block.get_by_role("button", name="Execute").click()
+    live = block.locator(".live-responses-table .response").first
+    live.wait_for(timeout=15_000)
+    status = live.locator(".response-col_status").inner_text().strip()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    block.screenshot(path=str(ARTIFACTS / "swagger-photo-upload.png"))
+
+    assert status == "201"
+    assert Photo.objects.filter(property=listing).count() == 1
+    assert outside_requests == []

@@ -13,8 +13,14 @@ from django.utils import timezone
 
 @cache
 def time_zone_names() -> frozenset[str]:
-    """Every IANA zone this Python knows (from the system or the tzdata package)."""
-    return frozenset(available_timezones())
+    """The IANA zones a listing may name: the pinned tzdata package's (config/settings/base.py
+    makes it zoneinfo's only source, so every instance agrees), less the legacy abbreviations
+    ("EST", "CET", "GMT+0", ...) and "Factory": "Area/Location" names, and "UTC"."""
+    return frozenset(
+        name
+        for name in available_timezones()
+        if ("/" in name or name == "UTC") and not name.startswith(("SystemV/", "posix", "right"))
+    )
 
 
 def is_time_zone(name: str) -> bool:

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from django_countries import countries
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -56,6 +57,16 @@ class CountryCodeField(StrictChoiceField):
         return str(value or "")
 
 
+AMENITY_CODE = RegexValidator(r"^[a-z0-9_]{1,40}$", "Give amenity codes from GET /api/amenities/.")
+
+
+class AmenityCodesField(serializers.ListField):
+    """Amenity codes in and out; the serializer turns them into amenities with one query."""
+
+    def to_representation(self, data):
+        return [amenity.code for amenity in data.all()]
+
+
 class StrictTimeField(serializers.TimeField):
     """HH:MM or HH:MM:SS, local to the listing's time zone."""
 
@@ -100,10 +111,9 @@ class PropertySerializer(serializers.ModelSerializer):
         required=False,
         help_text="In halves: 1.5 is a full bathroom and a half bath.",
     )
-    amenities = serializers.SlugRelatedField(
-        slug_field="code",
-        queryset=Amenity.objects.all(),
-        many=True,
+    amenities = AmenityCodesField(
+        child=fields.CharField(max_length=40, validators=[AMENITY_CODE]),
+        max_length=100,
         required=False,
         help_text="Codes from GET /api/amenities/.",
     )
@@ -217,6 +227,13 @@ class PropertySerializer(serializers.ModelSerializer):
             cache[listing.pk] = [photo_representation(photo) for photo in photos]
         return cache[listing.pk]
 
+    def validate_amenities(self, codes: list[str]) -> list[Amenity]:
+        found = {amenity.code: amenity for amenity in Amenity.objects.filter(code__in=codes)}
+        unknown = sorted(set(codes) - set(found))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown amenity codes: {', '.join(unknown)}.")
+        return [found[code] for code in dict.fromkeys(codes)]
+
     def validate_bathrooms(self, value):
         if value not in BATHROOM_STEPS:
             raise serializers.ValidationError("Give bathrooms in halves (1, 1.5, 2, ...).")
@@ -281,7 +298,8 @@ def summary_of(description: str) -> str:
     """The description's first SUMMARY_LENGTH characters, cut at a word, with an ellipsis."""
     if len(description) <= SUMMARY_LENGTH:
         return description
-    cut = description[:SUMMARY_LENGTH].rsplit(maxsplit=1)[0].rstrip(" ,.;:")
+    words = description[:SUMMARY_LENGTH].rsplit(maxsplit=1)
+    cut = words[0].rstrip(" ,.;:") if words else ""
     return f"{cut}…"
 
 

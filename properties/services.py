@@ -7,7 +7,8 @@ from django.utils import timezone
 from accounts.models import User
 from bookings.selectors import booking_upcoming_exists
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
-from core.exceptions import PropertyHasUpcomingBookings
+from core.exceptions import NotFound, PropertyHasUpcomingBookings
+from core.local_time import is_time_zone
 from core.text import fold
 from photos.services import photo_delete_all
 from properties.amenities import AMENITIES
@@ -86,6 +87,8 @@ def property_place_fill(*, listing: Property, time_zone_given: bool) -> None:
         zone = None
         if listing.latitude is not None and listing.longitude is not None:
             zone = time_zone_at(latitude=listing.latitude, longitude=listing.longitude)
+            if zone is not None and not is_time_zone(zone):
+                zone = None  # a name this Python's zone database does not know
         if zone is None and city is not None:
             zone = city.time_zone
         listing.time_zone = zone or settings.LISTING_DEFAULT_TIME_ZONE
@@ -136,6 +139,22 @@ def property_update(
     unknown = set(changes) - set(UPDATABLE_FIELDS)
     if unknown:
         raise TypeError(f"property_update() got unexpected fields: {sorted(unknown)}")
+    with transaction.atomic():
+        # The row as it is now, locked (property_delete and bookings take the same lock): a
+        # write read before a concurrent delete or edit must not save its stale columns back.
+        current = Property.objects.select_for_update().filter(pk=listing.pk).first()
+        if current is None:
+            raise NotFound()  # unlisted meanwhile
+        listing = current
+        _property_apply(listing=listing, changes=changes)
+        listing.save()
+        if amenities is not None:
+            listing.amenities.set(amenities)
+        cache_generations_forget_on_commit(LISTINGS)
+    return listing
+
+
+def _property_apply(*, listing: Property, changes: dict) -> None:
     moved = any(
         field in changes and changes[field] != getattr(listing, field)
         for field in ("latitude", "longitude")
@@ -150,12 +169,6 @@ def property_update(
     property_place_fill(
         listing=listing, time_zone_given="time_zone" in changes or not (moved or relocated)
     )
-    with transaction.atomic():
-        listing.save()
-        if amenities is not None:
-            listing.amenities.set(amenities)
-        cache_generations_forget_on_commit(LISTINGS)
-    return listing
 
 
 def property_delete(*, listing: Property) -> None:

@@ -1,5 +1,6 @@
 """Every setting, with safe development defaults. Production differs only by environment values."""
 
+import zoneinfo
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,9 @@ TEMPLATES = [
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# Time zones come from the pinned tzdata package only, never the host's /usr/share/zoneinfo: a
+# listing's zone must mean the same on every instance, whatever image it runs on.
+zoneinfo.reset_tzpath(to=[])
 USE_I18N = True
 USE_TZ = True
 

@@ -192,3 +192,36 @@ def test_search_columns_follow_every_save():
     listing.refresh_from_db()
     assert listing.search_text == "chateau pres du lac nairobi, kenya zurich"
     assert listing.city_key == "zurich"
+
+
+@pytest.mark.parametrize(
+    "amenities",
+    [["wi\u0000fi"], ["wifi"] * 101, ["WIFI"], "wifi", [1]],
+)
+def test_amenities_are_a_short_list_of_codes_checked_in_one_query(auth_client, amenities):
+    response = create(auth_client, amenities=amenities)
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["amenities"]
+    assert Property.objects.count() == 0
+
+
+def test_a_summary_of_blank_text_is_not_a_crash():
+    from properties.serializers import summary_of
+
+    assert summary_of(" " * 200 + "word") == "…"
+
+
+def test_an_edit_read_before_a_delete_does_not_bring_the_listing_back():
+    from core.exceptions import NotFound
+    from properties.services import property_delete, property_update
+
+    listing = PropertyFactory.create()
+    stale = Property.objects.get(pk=listing.pk)
+    property_delete(listing=listing)
+
+    with pytest.raises(NotFound):
+        property_update(listing=stale, title="Back from the dead")
+
+    assert Property.all_objects.get(pk=listing.pk).deleted_at is not None
+    assert not Property.objects.filter(pk=listing.pk).exists()

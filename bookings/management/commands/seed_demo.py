@@ -115,7 +115,10 @@ class Command(BaseCommand):
 
         # Through the upload service (renditions, stored files), after the bulk transaction:
         # photo_create keeps no file of a row that was not saved.
-        photographed = Property.objects.order_by("pk")[: max(photos, 0)]
+        # Only this run's listings (the owners are this run's demo users).
+        photographed = Property.objects.filter(owner_id__in=user_ids).order_by("pk")[
+            : max(photos, 0)
+        ]
         made_photos = 0
         for listing in photographed:
             for caption in ("Living room", "Bedroom", "View"):
@@ -137,7 +140,8 @@ class Command(BaseCommand):
         each property's stays follow one another from a per-property cursor."""
         if not listings:
             return []
-        today = utc_today()
+        # Tomorrow in UTC is today or later in every listing's own time zone.
+        today = utc_today() + timedelta(days=1)
         horizon = today + timedelta(days=365)
         cursors: dict[int, date] = {}
         made: list[Booking] = []
@@ -216,13 +220,13 @@ class Command(BaseCommand):
     def _amenities(rng: random.Random, listing_ids: list[int], batch_size: int) -> None:
         """Each listing gets 3 to 12 amenities of the vocabulary, wifi more often than not."""
         amenities = list(Amenity.objects.order_by("code").values_list("pk", "code"))
-        wifi = next(pk for pk, code in amenities if code == "wifi")
+        wifi = next((pk for pk, code in amenities if code == "wifi"), None)
         through = Property.amenities.through
 
         def rows():
             for listing_id in listing_ids:
                 chosen = {pk for pk, _ in rng.sample(amenities, rng.randint(3, 12))}
-                if rng.random() < 0.8:
+                if wifi is not None and rng.random() < 0.8:
                     chosen.add(wifi)
                 for amenity_id in sorted(chosen):
                     yield through(property_id=listing_id, amenity_id=amenity_id)

@@ -53,8 +53,9 @@ def _coordinates(value: str, count: int) -> list[Decimal]:
     return [Decimal(part) for part in parts]
 
 
-class BoundsField(forms.CharField):
-    """`south,west,north,east` in degrees: a map's viewport."""
+class BoundsField(forms.Field):
+    """`south,west,north,east` in degrees: a map's viewport. (Not a CharField: an empty value
+    is refused like every typed parameter's, core.api.query.StrictFilterForm.)"""
 
     def clean(self, value):
         value = super().clean(value)
@@ -68,7 +69,7 @@ class BoundsField(forms.CharField):
         return (south, west, north, east)
 
 
-class PointField(forms.CharField):
+class PointField(forms.Field):
     """`latitude,longitude` in degrees."""
 
     def clean(self, value):

@@ -67,6 +67,9 @@ class AmenityCodesField(serializers.ListField):
         return [amenity.code for amenity in data.all()]
 
 
+@extend_schema_field(
+    {"type": "string", "pattern": r"^[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?$", "example": "15:00"}
+)
 class StrictTimeField(serializers.TimeField):
     """HH:MM or HH:MM:SS, local to the listing's time zone."""
 

@@ -155,6 +155,8 @@ def test_near_across_the_antimeridian(api_client):
         ({"bounds": "10,0,5,1"}, "bounds"),
         ({"bounds": "1e1,0,20,1"}, "bounds"),
         ({"near": "91,0"}, "near"),
+        ({"near": ""}, "near"),
+        ({"bounds": ""}, "bounds"),
         ({"near": "NaN,0"}, "near"),
         ({"radius_km": "10"}, "radius_km"),
         ({"near": "0,0", "radius_km": "0"}, "radius_km"),

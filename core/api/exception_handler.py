@@ -25,6 +25,20 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
+def _messages(detail, prefix: str = "") -> list[str]:
+    """A field's errors as the flat list of messages the schema promises: a list's or a nested
+    object's errors (DRF keys them by index or name) become "<index>: <message>"."""
+    if isinstance(detail, dict):
+        return [
+            message
+            for key, value in detail.items()
+            for message in _messages(value, prefix=f"{prefix}{key}: ")
+        ]
+    if isinstance(detail, list):
+        return [message for item in detail for message in _messages(item, prefix=prefix)]
+    return [f"{prefix}{detail}"]
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(as_serializer_error(exc))
@@ -53,6 +67,7 @@ def exception_handler(exc, context):
         errors = exc.detail
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}  # DRF has already made a lone message a list
+        errors = {field: _messages(messages) for field, messages in errors.items()}
         response.data = {"detail": VALIDATION_DETAIL, "code": VALIDATION_ERROR, "errors": errors}
         return response
 

@@ -225,3 +225,12 @@ def test_an_edit_read_before_a_delete_does_not_bring_the_listing_back():
 
     assert Property.all_objects.get(pk=listing.pk).deleted_at is not None
     assert not Property.objects.filter(pk=listing.pk).exists()
+
+
+def test_errors_inside_a_list_are_flat_messages_naming_the_item(auth_client):
+    response = create(auth_client, amenities=["wifi", 7, "pool", None])
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "amenities": ["1: Not a valid string.", "3: This field may not be null."]
+    }

@@ -67,8 +67,8 @@ def exception_handler(exc, context):
         errors = exc.detail
         if not isinstance(errors, dict):
             errors = {"non_field_errors": errors}  # DRF has already made a lone message a list
-        errors = {field: _messages(messages) for field, messages in errors.items()}
-        response.data = {"detail": VALIDATION_DETAIL, "code": VALIDATION_ERROR, "errors": errors}
+        flat = {field: _messages(messages) for field, messages in errors.items()}
+        response.data = {"detail": VALIDATION_DETAIL, "code": VALIDATION_ERROR, "errors": flat}
         return response
 
     code = code_for_api_exception(getattr(exc, "default_code", ""))

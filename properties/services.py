@@ -15,6 +15,17 @@ from properties.amenities import AMENITIES
 from properties.geography import place_from_location, time_zone_at
 from properties.models import Amenity, Property
 
+# The place: what property_place_fill works out when the host leaves it out.
+PLACE_FIELDS = (
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+)
 # What a host may set besides the seed's five fields; all optional (the model has defaults).
 DETAIL_FIELDS = (
     "currency",
@@ -31,24 +42,7 @@ DETAIL_FIELDS = (
     "smoking_allowed",
     "events_allowed",
     "house_rules",
-    "street",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "latitude",
-    "longitude",
-    "time_zone",
-)
-PLACE_FIELDS = (
-    "street",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "latitude",
-    "longitude",
-    "time_zone",
+    *PLACE_FIELDS,
 )
 UPDATABLE_FIELDS = (
     "title",

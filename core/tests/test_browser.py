@@ -6,15 +6,11 @@ chromium (.ci/run installs it); skipped without it unless REQUIRE_BROWSER_TEST=1
 sets so that a missing browser fails loudly."""
 
 import json
-import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / ".ci" / "artifacts"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,39 +22,28 @@ def outside_requests() -> list[str]:
 
 
 @pytest.fixture
-def browser_page(monkeypatch, live_server, outside_requests):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER_TEST") == "1":
-            pytest.fail(f"REQUIRE_BROWSER_TEST=1 but no Chromium at {CHROMIUM}")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+def browser_page(chromium, live_server, outside_requests):
+    context = chromium.new_context(viewport={"width": 1280, "height": 1400})
+    # Offline, as a machine without internet would see the docs: only the test server is
+    # reachable, and any other request is refused and recorded for the test to assert on.
+    page = context.new_page()
 
-    # Playwright's sync API runs an event loop in this thread; the test itself touches the
-    # database only through the live server's own thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 1400})
-        # Offline, as a machine without internet would see the docs: only the test server is
-        # reachable, and any other request is refused and recorded for the test to assert on.
-        page = context.new_page()
+    def only_the_server(route):
+        if route.request.url.startswith(f"{live_server.url}/"):
+            route.continue_()
+        else:
+            outside_requests.append(route.request.url)
+            route.abort()
 
-        def only_the_server(route):
-            if route.request.url.startswith(f"{live_server.url}/"):
-                route.continue_()
-            else:
-                outside_requests.append(route.request.url)
-                route.abort()
-
-        context.route("**/*", only_the_server)
-        # What the page's Content-Security-Policy stopped before any request was made.
-        context.add_init_script(
-            "window.__blocked = [];"
-            "document.addEventListener('securitypolicyviolation',"
-            " e => window.__blocked.push(e.violatedDirective + ' ' + e.blockedURI));"
-        )
-        yield page
-        browser.close()
+    context.route("**/*", only_the_server)
+    # What the page's Content-Security-Policy stopped before any request was made.
+    context.add_init_script(
+        "window.__blocked = [];"
+        "document.addEventListener('securitypolicyviolation',"
+        " e => window.__blocked.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    yield page
+    context.close()
 
 
 def _run_operation(page, operation_id: str, body: dict | None = None):

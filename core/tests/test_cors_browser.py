@@ -3,12 +3,9 @@ sends a real preflight (the request has Authorization, Idempotency-Key and X-Req
 and hides every response header the API does not expose. Needs Debian's chromium, like
 test_browser.py (skipped without it unless REQUIRE_BROWSER_TEST=1)."""
 
-import os
-import shutil
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
 from django.test import override_settings
@@ -18,9 +15,6 @@ from accounts.services import token_pair_create
 from accounts.tests.factories import UserFactory
 from bookings.models import Booking
 from properties.tests.factories import PropertyFactory
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -70,18 +64,10 @@ def front_end():
 
 
 @pytest.fixture
-def page(monkeypatch):
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("REQUIRE_BROWSER_TEST") == "1":
-            pytest.fail(f"REQUIRE_BROWSER_TEST=1 but no Chromium at {CHROMIUM}")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
-        yield browser.new_page()
-        browser.close()
+def page(chromium):
+    context = chromium.new_context()
+    yield context.new_page()
+    context.close()
 
 
 def _book_twice_from(page, origin: str, api: str) -> dict:

@@ -2,6 +2,7 @@
 time zone, never UTC's or the server's. A listing at UTC+14 is already in tomorrow while one at
 UTC-11 is still in yesterday; at any instant the world's calendars show at most three dates."""
 
+import operator
 from datetime import date, datetime
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -68,12 +69,7 @@ def date_vs_local_today_q(*, day: date, lookup: str, zone_field: str = "time_zon
     """Rows whose local today, in the zone named by `zone_field`, satisfies
     `day <lookup> local_today`, e.g. lookup="gte": the rows for which `day` is today or later.
     Exact for every zone, as one condition on the zone column (none when every zone agrees)."""
-    compare = {
-        "gt": date.__gt__,
-        "gte": date.__ge__,
-        "lt": date.__lt__,
-        "lte": date.__le__,
-    }[lookup]
+    compare = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}[lookup]
     groups = zones_by_local_today()
     matching = [zone for today, zones in groups.items() if compare(day, today) for zone in zones]
     if len(matching) == len(time_zone_names()):

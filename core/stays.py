@@ -44,12 +44,3 @@ def stay_date_errors(*, check_in: date, today: date) -> dict[str, list[str]]:
     if check_in > today + timedelta(days=MAX_DAYS_AHEAD):
         return {"check_in": [f"Check-in cannot be more than {MAX_DAYS_AHEAD} days ahead."]}
     return {}
-
-
-def stay_errors(*, check_in: date, check_out: date, today: date) -> dict[str, list[str]]:
-    """Field errors for a stay [check_in, check_out) at a listing whose date is `today`: empty
-    when the stay is acceptable."""
-    return {
-        **stay_date_errors(check_in=check_in, today=today),
-        **stay_shape_errors(check_in=check_in, check_out=check_out),
-    }

@@ -2,7 +2,13 @@ from django.contrib import admin, messages
 
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import ApplicationError
-from properties.models import Amenity, Property
+from properties.models import (
+    CAPACITY_FIELDS,
+    HOUSE_RULE_FIELDS,
+    PLACE_FIELDS,
+    Amenity,
+    Property,
+)
 from properties.services import property_delete
 
 
@@ -53,50 +59,10 @@ class PropertyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["owner", "title", "description", "availability"]}),
         ("Price", {"fields": ["price_per_night", "currency"]}),
-        (
-            "The place",
-            {
-                "fields": [
-                    "room_type",
-                    "property_type",
-                    "max_guests",
-                    "bedrooms",
-                    "beds",
-                    "bathrooms",
-                ]
-            },
-        ),
+        ("The place", {"fields": CAPACITY_FIELDS}),
         ("Amenities", {"fields": ["amenities"]}),
-        (
-            "House rules (local times)",
-            {
-                "fields": [
-                    "check_in_from",
-                    "check_in_until",
-                    "check_out_until",
-                    "pets_allowed",
-                    "smoking_allowed",
-                    "events_allowed",
-                    "house_rules",
-                ]
-            },
-        ),
-        (
-            "Address",
-            {
-                "fields": [
-                    "location",
-                    "street",
-                    "city",
-                    "region",
-                    "postal_code",
-                    "country",
-                    "latitude",
-                    "longitude",
-                    "time_zone",
-                ]
-            },
-        ),
+        ("House rules (local times)", {"fields": HOUSE_RULE_FIELDS}),
+        ("Address", {"fields": ["location", *PLACE_FIELDS]}),
         ("History", {"fields": ["created_at", "updated_at", "deleted_at"]}),
     ]
     ordering = ["-created_at", "-id"]

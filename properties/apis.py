@@ -21,7 +21,7 @@ from core.api.urls import ID_PATTERN
 from core.cache_generations import AVAILABILITY, LISTINGS, response_cache_get_or_compute
 from core.local_time import calendar_epoch
 from properties.filters import PropertyFilter
-from properties.models import Amenity
+from properties.models import AMENITY_CODE_PATTERN, Amenity
 from properties.selectors import (
     property_detail,
     property_list,
@@ -248,4 +248,4 @@ class AmenityViewSet(viewsets.ReadOnlyModelViewSet):
     permission_classes = [permissions.AllowAny]
     pagination_class = None
     lookup_field = "code"
-    lookup_value_regex = "[a-z0-9_]{1,40}"
+    lookup_value_regex = AMENITY_CODE_PATTERN

@@ -6,19 +6,20 @@ from django_filters import rest_framework as filters
 from drf_spectacular.drainage import set_override
 
 from core.api.fields import CENT, text_pattern
-from core.api.query import BooleanFilter, DateFilter, MoneyFormField, StrictFilterForm
+from core.api.query import AsciiNumberFilter, BooleanFilter, DateFilter, StrictFilterForm
 from core.stays import MAX_DAYS_AHEAD, earliest_today, latest_today, stay_shape_errors
 from core.text import fold
 from properties.models import (
+    AMENITY_CODE_PATTERN,
     MAX_BEDS,
     MAX_GUESTS,
     MAX_PRICE_PER_NIGHT,
     MAX_ROOMS,
-    Amenity,
     PropertyType,
     RoomType,
 )
 from properties.selectors import (
+    amenities_by_code,
     property_available_between,
     property_in_bounds,
     property_near,
@@ -33,7 +34,7 @@ ORDERINGS = [
     ("-created_at", "newest first (the default)"),
     ("distance", "nearest first (with near)"),
 ]
-AMENITY_CODE = re.compile(r"[a-z0-9_]{1,40}")
+AMENITY_CODE = re.compile(AMENITY_CODE_PATTERN)
 # The sort keys' columns, where the name a client uses is not the column's.
 ORDERING_COLUMNS = {"distance": "distance_km"}
 
@@ -41,7 +42,8 @@ ORDERING_COLUMNS = {"distance": "distance_km"}
 MAX_RADIUS_KM = 20_000  # half the Earth's circumference: every point is nearer than that
 DEFAULT_RADIUS_KM = 25
 # Degrees as plain ASCII decimals (no exponent, NaN or other scripts' digits).
-DEGREES = re.compile(r"-?[0-9]{1,3}(\.[0-9]{1,8})?")
+DEGREES_PATTERN = r"-?[0-9]{1,3}(\.[0-9]{1,8})?"
+DEGREES = re.compile(DEGREES_PATTERN)
 
 
 def _coordinates(value: str, count: int) -> list[Decimal]:
@@ -84,9 +86,6 @@ class PointField(forms.Field):
         return (float(latitude), float(longitude))
 
 
-DEGREES_PATTERN = r"-?[0-9]{1,3}(\.[0-9]{1,8})?"
-
-
 class BoundsFilter(filters.Filter):
     field_class = BoundsField
 
@@ -106,23 +105,6 @@ class PointFilter(filters.Filter):
         set_override(
             self, "field", {"type": "string", "pattern": pattern, "example": "-1.29,36.82"}
         )
-
-
-class AsciiNumberField(forms.DecimalField):
-    """A count or size in a query string: ASCII digits only (Python's int() and Decimal() also
-    read fullwidth and other scripts' digits), as many decimals as the filter allows."""
-
-    def to_python(self, value):
-        if value not in self.empty_values:
-            places = self.decimal_places or 0
-            pattern = r"[0-9]{1,5}" + (rf"(\.[0-9]{{1,{places}}})?" if places else "")
-            if not re.fullmatch(pattern, str(value)):
-                raise forms.ValidationError("Enter a plain number in ASCII digits.", code="invalid")
-        return super().to_python(value)
-
-
-class AsciiNumberFilter(filters.NumberFilter):
-    field_class = AsciiNumberField
 
 
 class ChoiceListFilter(filters.BaseInFilter, filters.ChoiceFilter):
@@ -153,8 +135,7 @@ class PropertyFilterForm(StrictFilterForm):
             if malformed:
                 self.add_error("amenities", "Give amenity codes from GET /api/amenities/.")
                 return cleaned
-            known = set(Amenity.objects.filter(code__in=codes).values_list("code", flat=True))
-            unknown = [code for code in codes if code not in known]
+            _, unknown = amenities_by_code(codes=codes)
             if unknown:
                 self.add_error("amenities", f"Unknown amenity codes: {', '.join(unknown)}.")
             cleaned["amenities"] = codes
@@ -183,11 +164,9 @@ class TextFilter(filters.CharFilter):
         set_override(self, "field", schema)
 
 
-class PriceFilter(filters.NumberFilter):
+class PriceFilter(AsciiNumberFilter):
     """A price bound in cents, 0 to the highest price a property may have, in ASCII digits
-    without sign or exponent (MoneyFormField)."""
-
-    field_class = MoneyFormField
+    without sign or exponent."""
 
     def __init__(self, *, description: str, **kwargs):
         super().__init__(

@@ -27,6 +27,34 @@ def validate_currency(value: str) -> None:
         raise ValidationError(f"{value} is not an ISO 4217 currency code.")
 
 
+# The listing's fields by topic, for the services, the serializer and the admin alike.
+CAPACITY_FIELDS = ("room_type", "property_type", "max_guests", "bedrooms", "beds", "bathrooms")
+HOUSE_RULE_FIELDS = (
+    "check_in_from",
+    "check_in_until",
+    "check_out_until",
+    "pets_allowed",
+    "smoking_allowed",
+    "events_allowed",
+    "house_rules",
+)
+# The place: what properties.services.property_place_fill works out when a host leaves it out.
+PLACE_FIELDS = (
+    "street",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "latitude",
+    "longitude",
+    "time_zone",
+)
+
+# An amenity code: what the vocabulary's codes look like (the API, the filter and the URL check
+# a code against this before any query).
+AMENITY_CODE_PATTERN = r"[a-z0-9_]{1,40}"
+
+
 class Amenity(models.Model):
     """One entry of the fixed amenity vocabulary: `code` is stable (clients and filters use it),
     `name` is for people. Seeded by migration 0005; the admin may rename or add entries."""

@@ -107,6 +107,14 @@ def property_search(queryset: QuerySet[Property], *, text: str) -> QuerySet[Prop
     return queryset
 
 
+def amenities_by_code(*, codes: list[str]) -> tuple[list[Amenity], list[str]]:
+    """The amenities named by `codes` in their order (repeats once), and the codes no amenity
+    has, sorted: one query."""
+    found = {amenity.code: amenity for amenity in Amenity.objects.filter(code__in=codes)}
+    unknown = sorted(set(codes) - set(found))
+    return [found[code] for code in dict.fromkeys(codes) if code in found], unknown
+
+
 def property_with_amenities(queryset: QuerySet[Property], *, codes: list[str]) -> QuerySet:
     """Properties that have every amenity of `codes` (one EXISTS each)."""
     for code in codes:
@@ -121,7 +129,12 @@ def property_with_amenities(queryset: QuerySet[Property], *, codes: list[str]) -
 
 
 def property_in_bounds(
-    queryset: QuerySet[Property], *, south: Decimal, west: Decimal, north: Decimal, east: Decimal
+    queryset: QuerySet[Property],
+    *,
+    south: Decimal | float,
+    west: Decimal | float,
+    north: Decimal | float,
+    east: Decimal | float,
 ) -> QuerySet[Property]:
     """Properties inside a map's viewport. West greater than east means the box crosses the
     antimeridian (e.g. Fiji: west 177, east -178): longitudes from west to 180 and from -180 to
@@ -153,19 +166,17 @@ def property_near(
     A latitude band (and, away from the poles and the antimeridian, a longitude band) first
     narrows the rows with the coordinates index; the exact distance decides."""
     band = math.degrees(radius_km / EARTH_RADIUS_KM)
-    narrowed = queryset.filter(
-        latitude__gte=max(-90.0, latitude - band), latitude__lte=min(90.0, latitude + band)
-    )
-    cos_latitude = math.cos(math.radians(min(89.0, abs(latitude) + band)))
-    if abs(latitude) + band < 89 and band / cos_latitude < 179:
-        spread = band / cos_latitude
+    south, north = max(-90.0, latitude - band), min(90.0, latitude + band)
+    # Longitude degrees shrink towards the poles: the band widens by 1/cos of the latitude.
+    spread = 180.0
+    if abs(latitude) + band < 89:
+        spread = min(180.0, band / math.cos(math.radians(abs(latitude) + band)))
+    west, east = -180.0, 180.0
+    if spread < 180:
+        # Past the antimeridian the box wraps; property_in_bounds reads west > east as that.
         west, east = longitude - spread, longitude + spread
-        if west >= -180 and east <= 180:
-            narrowed = narrowed.filter(longitude__gte=west, longitude__lte=east)
-        elif west < -180:
-            narrowed = narrowed.filter(Q(longitude__gte=west + 360) | Q(longitude__lte=east))
-        else:
-            narrowed = narrowed.filter(Q(longitude__gte=west) | Q(longitude__lte=east - 360))
+        west, east = (west + 360 if west < -180 else west), (east - 360 if east > 180 else east)
+    narrowed = property_in_bounds(queryset, south=south, west=west, north=north, east=east)
     return narrowed.annotate(distance_km=_haversine_km(latitude, longitude)).filter(
         distance_km__lte=Value(radius_km, output_field=FloatField())
     )

@@ -6,22 +6,26 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import fields
-from core.local_time import is_time_zone
+from core.local_time import validate_time_zone
 from photos.selectors import photo_list
 from photos.serializers import PhotoSerializer, photo_representation
 from properties.models import (
+    AMENITY_CODE_PATTERN,
     BATHROOM_STEPS,
+    CAPACITY_FIELDS,
     CURRENCY_CODES,
+    HOUSE_RULE_FIELDS,
     MAX_BEDS,
     MAX_GUESTS,
     MAX_PRICE_PER_NIGHT,
     MAX_ROOMS,
+    PLACE_FIELDS,
     Amenity,
     Property,
     PropertyType,
     RoomType,
 )
-from properties.selectors import SUMMARY_LENGTH
+from properties.selectors import SUMMARY_LENGTH, amenities_by_code
 
 
 class AmenitySerializer(serializers.ModelSerializer):
@@ -57,7 +61,9 @@ class CountryCodeField(StrictChoiceField):
         return str(value or "")
 
 
-AMENITY_CODE = RegexValidator(r"^[a-z0-9_]{1,40}$", "Give amenity codes from GET /api/amenities/.")
+AMENITY_CODE = RegexValidator(
+    rf"^{AMENITY_CODE_PATTERN}$", "Give amenity codes from GET /api/amenities/."
+)
 
 
 class AmenityCodesField(serializers.ListField):
@@ -164,6 +170,7 @@ class PropertySerializer(serializers.ModelSerializer):
     time_zone = fields.CharField(
         max_length=64,
         required=False,
+        validators=[validate_time_zone],
         help_text="IANA name (e.g. Africa/Nairobi); from the coordinates or the city if not "
         "given. Every date rule of the listing (today, check-in days) is judged in it.",
     )
@@ -184,28 +191,10 @@ class PropertySerializer(serializers.ModelSerializer):
             "location",
             "availability",
             "owner",
-            "room_type",
-            "property_type",
-            "max_guests",
-            "bedrooms",
-            "beds",
-            "bathrooms",
+            *CAPACITY_FIELDS,
             "amenities",
-            "check_in_from",
-            "check_in_until",
-            "check_out_until",
-            "pets_allowed",
-            "smoking_allowed",
-            "events_allowed",
-            "house_rules",
-            "street",
-            "city",
-            "region",
-            "postal_code",
-            "country",
-            "latitude",
-            "longitude",
-            "time_zone",
+            *HOUSE_RULE_FIELDS,
+            *PLACE_FIELDS,
             "created_at",
             "updated_at",
             "cover_photo",
@@ -231,22 +220,14 @@ class PropertySerializer(serializers.ModelSerializer):
         return cache[listing.pk]
 
     def validate_amenities(self, codes: list[str]) -> list[Amenity]:
-        found = {amenity.code: amenity for amenity in Amenity.objects.filter(code__in=codes)}
-        unknown = sorted(set(codes) - set(found))
+        amenities, unknown = amenities_by_code(codes=codes)
         if unknown:
             raise serializers.ValidationError(f"Unknown amenity codes: {', '.join(unknown)}.")
-        return [found[code] for code in dict.fromkeys(codes)]
+        return amenities
 
     def validate_bathrooms(self, value):
         if value not in BATHROOM_STEPS:
             raise serializers.ValidationError("Give bathrooms in halves (1, 1.5, 2, ...).")
-        return value
-
-    def validate_time_zone(self, value):
-        if not is_time_zone(value):
-            raise serializers.ValidationError(
-                "Give an IANA time zone name, such as Europe/Paris or America/New_York."
-            )
         return value
 
     def validate(self, attrs):

@@ -13,37 +13,16 @@ from core.text import fold
 from photos.services import photo_delete_all
 from properties.amenities import AMENITIES
 from properties.geography import place_from_location, time_zone_at
-from properties.models import Amenity, Property
+from properties.models import (
+    CAPACITY_FIELDS,
+    HOUSE_RULE_FIELDS,
+    PLACE_FIELDS,
+    Amenity,
+    Property,
+)
 
-# The place: what property_place_fill works out when the host leaves it out.
-PLACE_FIELDS = (
-    "street",
-    "city",
-    "region",
-    "postal_code",
-    "country",
-    "latitude",
-    "longitude",
-    "time_zone",
-)
 # What a host may set besides the seed's five fields; all optional (the model has defaults).
-DETAIL_FIELDS = (
-    "currency",
-    "room_type",
-    "property_type",
-    "max_guests",
-    "bedrooms",
-    "beds",
-    "bathrooms",
-    "check_in_from",
-    "check_in_until",
-    "check_out_until",
-    "pets_allowed",
-    "smoking_allowed",
-    "events_allowed",
-    "house_rules",
-    *PLACE_FIELDS,
-)
+DETAIL_FIELDS = ("currency", *CAPACITY_FIELDS, *HOUSE_RULE_FIELDS, *PLACE_FIELDS)
 UPDATABLE_FIELDS = (
     "title",
     "description",

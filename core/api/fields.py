@@ -19,8 +19,6 @@ from core.validators import email_normalize, validate_visible_multiline_text, va
 # price in fullwidth ones would match, and int()/Decimal() would read them as ASCII digits.
 ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 LOCAL_TIME = re.compile(r"[0-2][0-9]:[0-5][0-9](:[0-5][0-9])?")
-# A price bound in a query string: what the money column holds. No sign, no exponent.
-MONEY_STRING = re.compile(r"[0-9]{1,7}(\.[0-9]{1,2})?")
 CENT = Decimal("0.01")
 
 

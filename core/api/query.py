@@ -2,6 +2,7 @@
 parameter (number, date, choice) never empty. Otherwise `?max_price=1&max_price=9` would silently
 use the last value and `?check_in=` would silently mean "no filter"."""
 
+import re
 from collections.abc import Iterable
 from typing import Any, cast
 
@@ -11,7 +12,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from core.api.fields import ISO_DATE, MONEY_STRING
+from core.api.fields import ISO_DATE
 
 REPEATED = "Give this parameter at most once."
 EMPTY = "This parameter cannot be empty."
@@ -76,21 +77,33 @@ class DateFilter(filters.DateFilter):
     field_class = IsoDateFormField
 
 
-class MoneyFormField(forms.DecimalField):
-    """A price as the money column holds it: up to 7 digits, and up to 2 decimals, in ASCII,
-    without sign or exponent. django-filter's NumberFilter takes any Decimal below 1e50, so
-    `1e-16384` and `-1e200000` reached PostgreSQL and overflowed numeric (a 500)."""
+class AsciiDecimalFormField(forms.DecimalField):
+    """A number in a query string as its column holds it: ASCII digits, at most
+    max_digits - decimal_places before the point and decimal_places after, no sign or exponent.
+    django-filter's NumberFilter takes any Decimal below 1e50 (`1e-16384` and `-1e200000`
+    reached PostgreSQL and overflowed numeric, a 500), and Decimal() reads fullwidth and other
+    scripts' digits as ASCII ones. Defaults: a price (9 digits, 2 decimals)."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_digits", 9)
-        kwargs.setdefault("decimal_places", 2)
+        max_digits = kwargs.setdefault("max_digits", 9)
+        decimal_places = kwargs.setdefault("decimal_places", 2)
         super().__init__(**kwargs)
+        self.whole_digits = max_digits - decimal_places
+        fraction = rf"(\.[0-9]{{1,{decimal_places}}})?" if decimal_places else ""
+        self.shape = re.compile(rf"[0-9]{{1,{self.whole_digits}}}{fraction}")
 
     def to_python(self, value):
-        if value not in self.empty_values and not MONEY_STRING.fullmatch(str(value)):
+        if value not in self.empty_values and not self.shape.fullmatch(str(value)):
+            after = f" and {self.decimal_places} after" if self.decimal_places else ""
             raise forms.ValidationError(
-                "Enter a price such as 75 or 75.50: ASCII digits, at most 7 before the point "
-                "and 2 after, no sign or exponent.",
+                f"Enter a plain number: ASCII digits, at most {self.whole_digits} before the "
+                f"point{after}, no sign or exponent.",
                 code="invalid",
             )
         return super().to_python(value)
+
+
+class AsciiNumberFilter(filters.NumberFilter):
+    """NumberFilter with the exact shape of AsciiDecimalFormField."""
+
+    field_class = AsciiDecimalFormField

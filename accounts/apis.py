@@ -1,6 +1,5 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -27,7 +26,6 @@ from accounts.services import (
     user_update,
 )
 from core.api.schema import error_responses
-from core.exceptions import LoginThrottled
 
 JOHN_DOE_AUTH = OpenApiExample(
     "john_doe",
@@ -42,13 +40,10 @@ JOHN_DOE_AUTH = OpenApiExample(
 )
 
 
-class LoginThrottledAs429(APIView):
-    """Answer LoginThrottled as DRF's own 429, with its message and `Retry-After`."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, LoginThrottled):
-            exc = Throttled(wait=exc.wait)
-        return super().handle_exception(exc)
+def _token_pair_payload(refresh) -> dict:
+    return TokenPairOutputSerializer(
+        {"token": str(refresh.access_token), "refresh": str(refresh)}
+    ).data
 
 
 def _auth_payload(user) -> dict:
@@ -101,7 +96,7 @@ class RegisterApi(APIView):
         return Response(_auth_payload(user), status=status.HTTP_201_CREATED)
 
 
-class LoginApi(LoginThrottledAs429, APIView):
+class LoginApi(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
 
@@ -158,11 +153,7 @@ class TokenRefreshApi(APIView):
         serializer = RefreshInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         refresh = token_refresh(raw_refresh=serializer.validated_data["refresh"])
-        return Response(
-            TokenPairOutputSerializer(
-                {"token": str(refresh.access_token), "refresh": str(refresh)}
-            ).data
-        )
+        return Response(_token_pair_payload(refresh))
 
 
 class LogoutApi(APIView):
@@ -184,7 +175,7 @@ class LogoutApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PasswordChangeApi(LoginThrottledAs429, APIView):
+class PasswordChangeApi(APIView):
     """Change the password: every token issued before stops working, the caller gets a fresh
     pair."""
 
@@ -205,11 +196,7 @@ class PasswordChangeApi(LoginThrottledAs429, APIView):
         serializer.is_valid(raise_exception=True)
         user = user_password_change(request=request, user=request.user, **serializer.validated_data)
         refresh = token_pair_create(user=user)
-        return Response(
-            TokenPairOutputSerializer(
-                {"token": str(refresh.access_token), "refresh": str(refresh)}
-            ).data
-        )
+        return Response(_token_pair_payload(refresh))
 
 
 PROFILE_UPDATE = (
@@ -220,7 +207,7 @@ PROFILE_UPDATE = (
 )
 
 
-class ProfileApi(LoginThrottledAs429, APIView):
+class ProfileApi(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(

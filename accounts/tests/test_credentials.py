@@ -233,3 +233,18 @@ def test_revoked_families_are_purged_once_expired():
 
     assert expired_tokens_purge() == 1
     assert list(RevokedTokenFamily.objects.all()) == [kept]
+
+
+def test_wrong_current_passwords_on_an_email_change_count_as_failed_logins(low_login_rates):
+    user = UserFactory.create()
+    client = bearer(session(user)["token"])
+    wrong = {"email": "new@example.com", "current_password": "not-my-password"}
+    statuses = [client.patch(PROFILE, wrong).status_code for _ in range(3)]
+
+    locked = client.patch(PROFILE, {"email": "new@example.com", "current_password": PASSWORD})
+
+    assert statuses == [400] * 3
+    assert locked.status_code == 429
+    assert locked.json()["code"] == "throttled"
+    assert int(locked["Retry-After"]) > 0
+    assert User.objects.get(pk=user.pk).email == user.email

@@ -10,7 +10,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.api.errors import SERVICE_UNAVAILABLE, VALIDATION_ERROR, code_for_api_exception
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, LoginThrottled
 from core.views import RETRY_AFTER_SECONDS, log_unavailable, unavailable_detail
 
 VALIDATION_DETAIL = "Invalid input."
@@ -46,6 +46,9 @@ def exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, LoginThrottled):
+        # DRF's own 429: its message, and `Retry-After` from the wait the lock knows.
+        exc = exceptions.Throttled(wait=exc.wait)
 
     if isinstance(exc, ApplicationError):
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status_code)

@@ -1,14 +1,12 @@
 """Password validators beyond Django's own (AUTH_PASSWORD_VALIDATORS)."""
 
+from django.contrib.auth.password_validation import MinimumLengthValidator
 from django.core.exceptions import ValidationError
 
 
-class NonWhitespaceLengthValidator:
-    """At least `min_length` characters that are not whitespace. MinimumLengthValidator counts
-    every character, so ten spaces (or a tab and a few letters) passed it."""
-
-    def __init__(self, min_length: int = 8):
-        self.min_length = min_length
+class NonWhitespaceLengthValidator(MinimumLengthValidator):
+    """Django's minimum length, counting only characters that are not whitespace: its own
+    validator counts every character, so ten spaces (or a tab and a few letters) passed it."""
 
     def validate(self, password: str, user=None) -> None:
         if sum(not character.isspace() for character in password) < self.min_length:

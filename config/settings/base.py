@@ -268,13 +268,10 @@ PASSWORD_HASHERS = [
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 8},
-    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    # Ten spaces are ten characters to MinimumLengthValidator.
+    # Django's MinimumLengthValidator, counting only what is not whitespace (ten spaces are ten
+    # characters to Django's own).
     {
         "NAME": "accounts.password_validation.NonWhitespaceLengthValidator",
         "OPTIONS": {"min_length": 8},

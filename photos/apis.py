@@ -19,7 +19,6 @@ from photos.serializers import (
 )
 from photos.services import photo_create, photo_delete, photo_reorder, photo_update
 from properties.models import Property
-from properties.selectors import property_list
 
 # Room for the multipart envelope and the caption around the largest image accepted.
 MULTIPART_OVERHEAD_BYTES = 64 * 1024
@@ -51,7 +50,8 @@ class PropertyPhotoApi(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsOwnerOrReadOnly]
 
     def get_listing(self) -> Property:
-        listing = get_object_or_404(property_list(), pk=self.kwargs["property_id"])
+        # Only owner_id is needed: no join (Property.objects hides unlisted ones).
+        listing = get_object_or_404(Property.objects, pk=self.kwargs["property_id"])
         self.check_object_permissions(self.request, listing)
         return listing
 

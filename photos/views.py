@@ -6,8 +6,9 @@ from pathlib import PurePosixPath
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage, storages
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.views.decorators.http import require_safe
+from django.views.static import serve
 
 from photos.images import CONTENT_TYPE, EXTENSION
 
@@ -18,18 +19,18 @@ CONTENT_TYPES = {f".{EXTENSION}": CONTENT_TYPE}
 @require_safe
 def media_file(request, name: str):
     storage = storages["default"]
-    content_type = CONTENT_TYPES.get(PurePosixPath(name).suffix)
     if (
-        content_type is None
+        PurePosixPath(name).suffix not in CONTENT_TYPES
         or not name.startswith("photos/")
         or not isinstance(storage, FileSystemStorage)
     ):
         raise Http404
+    # Django's own file view: safe_join (no way out of MEDIA_ROOT), 404s, If-Modified-Since.
     try:
-        file = storage.open(name)  # safe_join: no way out of MEDIA_ROOT
-    except (FileNotFoundError, IsADirectoryError, SuspiciousFileOperation) as exc:
+        response = serve(request, name, document_root=str(storage.location))
+    except SuspiciousFileOperation as exc:  # a path that leaves MEDIA_ROOT: no such photo
         raise Http404 from exc
-    response = FileResponse(file, content_type=content_type)
+    response["Content-Type"] = CONTENT_TYPES[PurePosixPath(name).suffix]
     # Names are random and never reused: a file never changes.
     response["Cache-Control"] = "public, max-age=31536000, immutable"
     response["X-Content-Type-Options"] = "nosniff"

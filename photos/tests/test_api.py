@@ -512,3 +512,15 @@ def test_media_serves_only_stored_photos(api_client, path):
     Path(settings.MEDIA_ROOT, "elsewhere.jpg").write_text("x")
 
     assert api_client.get(path).status_code == 404
+
+
+def test_a_stored_photo_is_served_as_a_jpeg_and_revalidates_with_a_304(api_client):
+    Path(settings.MEDIA_ROOT, "photos", "ab").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(Path(settings.MEDIA_ROOT, "photos", "ab", "x.jpg"), "JPEG")
+
+    first = api_client.get("/media/photos/ab/x.jpg")
+    again = api_client.get("/media/photos/ab/x.jpg", HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
+
+    assert (first.status_code, first["Content-Type"]) == (200, "image/jpeg")
+    assert first["X-Content-Type-Options"] == "nosniff"
+    assert again.status_code == 304

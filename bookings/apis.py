@@ -9,21 +9,43 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import generics, mixins, permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from bookings.filters import BookingFilter
+from bookings.filters import BookingFilter, HostBookingFilter
 from bookings.models import Booking
-from bookings.selectors import booking_calendar, booking_list_for_guest, booking_list_for_property
+from bookings.selectors import (
+    booking_calendar,
+    booking_get_for_output,
+    booking_list_for_guest,
+    booking_list_for_host,
+    booking_list_for_property,
+)
 from bookings.serializers import (
+    STATUS_TEXT,
+    BookingAcceptInputSerializer,
+    BookingChangeInputSerializer,
+    BookingDeclineInputSerializer,
+    BookingHostCancelInputSerializer,
     BookingInputSerializer,
     BookingOutputSerializer,
     CalendarOutputSerializer,
     CalendarQuerySerializer,
+    CancellationPreviewOutputSerializer,
     PropertyBookingOutputSerializer,
 )
-from bookings.services import booking_cancel, booking_create, booking_create_idempotent
+from bookings.services import (
+    booking_accept,
+    booking_cancel,
+    booking_cancellation_preview,
+    booking_change,
+    booking_create,
+    booking_create_idempotent,
+    booking_decline,
+    booking_host_cancel,
+)
 from core.api.schema import (
     EXAMPLE_CHECK_IN,
     EXAMPLE_CHECK_OUT,
@@ -51,8 +73,9 @@ def _idempotency_key(request) -> str | None:
 @extend_schema_view(
     list=extend_schema(
         summary="List your bookings",
-        description="The signed-in guest's bookings, newest first, confirmed and cancelled. "
-        "`status` keeps one kind; `upcoming=true` keeps confirmed stays that have not ended.",
+        description="The signed-in guest's bookings and requests, newest first, each with its "
+        "history. `status` keeps one state (as read now); `upcoming=true` keeps confirmed stays "
+        "and live requests that have not ended. " + STATUS_TEXT,
     ),
     retrieve=extend_schema(
         summary="Read one of your bookings",
@@ -77,9 +100,13 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return booking_list_for_guest(guest=guest)
 
     @extend_schema(
-        summary="Book a stay",
-        description="Confirms a stay of the signed-in guest at a property, at today's price per "
-        "night; the stay is the nights from `check_in` up to, not including, `check_out`. "
+        summary="Book a stay, or request it",
+        description="Books a stay of the signed-in guest at a property, at today's price per "
+        "night. A listing with `instant_book` confirms it at once (`status: confirmed`); "
+        "otherwise it is a request (`status: pending`) that holds its nights until the host "
+        "accepts or declines it, or until `expires_at` (BOOKING_REQUEST_HOURS, default 24, "
+        "and never past the start of the check-in day), after which it is expired and holds "
+        "nothing. The stay is the nights from `check_in` up to, not including, `check_out`. "
         "`check_in` may not be before today in the listing's time zone nor more than 730 "
         "days after it, and `check_out` must be after it, at most 365 nights later. `guests` "
         "(default 1) may not exceed the listing's `max_guests` (a 400 naming it). The "
@@ -125,7 +152,23 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     "total_price": 300,
                     "currency": "USD",
                     "status": "confirmed",
+                    "expires_at": None,
+                    "cancelled_at": None,
+                    "cancelled_by": "",
+                    "refund_amount": None,
+                    "cancellation_fee": None,
                     "created_at": EXAMPLE_CREATED_AT,
+                    "history": [
+                        {
+                            "from_status": "",
+                            "to_status": "confirmed",
+                            "actor_role": "guest",
+                            "by": "alice",
+                            "reason": "",
+                            "created_at": EXAMPLE_CREATED_AT,
+                        }
+                    ],
+                    "revisions": [],
                 },
                 response_only=True,
             ),
@@ -146,19 +189,114 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(
-            BookingOutputSerializer(booking).data, status=status.HTTP_201_CREATED, headers=headers
+            _output(booking.pk, BookingOutputSerializer),
+            status=status.HTTP_201_CREATED,
+            headers=headers,
         )
 
     @extend_schema(
-        summary="Cancel a booking",
-        description="Cancels one of the signed-in guest's bookings and frees its nights. A "
-        "booking already cancelled, or whose check-in day has come in the listing's time "
-        "zone, is a 409; anyone else's is a 404.",
-        responses={204: None, **error_responses(409)},
+        summary="Cancel a booking or withdraw a request",
+        description="Cancels one of the signed-in guest's bookings and frees its nights. The "
+        "refund follows the listing's `cancellation_policy` at this moment in the listing's "
+        "time zone (a request not yet accepted is refunded in full); the booking, with "
+        "`refund_amount` and `cancellation_fee`, is returned. A retry of a cancellation the "
+        "guest already made answers the cancelled booking (200). A booking declined, expired, "
+        "completed or cancelled by the host, or whose check-in day has come in the listing's "
+        "time zone, is a 409; anyone else's is a 404.",
+        request=None,
+        responses={200: BookingOutputSerializer, **error_responses(409)},
     )
     def destroy(self, request, pk):
-        booking_cancel(guest=request.user, booking_id=int(pk))
-        return Response(status=status.HTTP_204_NO_CONTENT)
+        booking = booking_cancel(guest=request.user, booking_id=int(pk))
+        return Response(_output(booking.pk, BookingOutputSerializer))
+
+    @extend_schema(
+        summary="Change a booking's dates or guests",
+        description="The guest of a confirmed stay that has not started changes its dates "
+        "and/or guest count. The new stay is checked like a new booking, its own nights "
+        "excluded, and re-priced at the listing's current price; the change is recorded in "
+        "`revisions`. All or nothing: nights taken by another booking are a 409 "
+        "`booking_conflict`; a booking that is not confirmed, has started, or whose new stay "
+        "the listing's rules refuse is a 409 `booking_not_changeable` naming why.",
+        request=BookingChangeInputSerializer,
+        responses={200: BookingOutputSerializer, **error_responses(409)},
+    )
+    def partial_update(self, request, pk):
+        serializer = BookingChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        booking = booking_change(
+            guest=request.user, booking_id=int(pk), **serializer.validated_data
+        )
+        return Response(_output(booking.pk, BookingOutputSerializer))
+
+    @extend_schema(
+        summary="What cancelling now would refund",
+        description="A preview of the guest's cancellation at this moment: the listing's "
+        "policy and its terms, the refund and fee, and when the refund next shrinks. Changes "
+        "nothing. Anyone else's booking is a 404.",
+        responses={200: CancellationPreviewOutputSerializer},
+    )
+    @action(detail=True, methods=["get"], url_path="cancellation")
+    def cancellation(self, request, pk):
+        preview = booking_cancellation_preview(booking=self.get_object())
+        return Response(CancellationPreviewOutputSerializer(preview).data)
+
+    @extend_schema(
+        summary="Accept a booking request (host)",
+        description="The listing's host accepts a pending request: it becomes `confirmed`. A "
+        "retry answers the confirmed booking (200). A request past its `expires_at` is a 409 "
+        "`booking_request_expired`; any other state a 409 `booking_transition_refused`. Not "
+        "the caller's listing: 404.",
+        request=BookingAcceptInputSerializer,
+        responses={200: PropertyBookingOutputSerializer, **error_responses(409)},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk):
+        body = BookingAcceptInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        booking = booking_accept(
+            host=request.user, booking_id=int(pk), message=body.validated_data["message"]
+        )
+        return Response(_output(booking.pk, PropertyBookingOutputSerializer))
+
+    @extend_schema(
+        summary="Decline a booking request (host)",
+        description="The listing's host declines a pending request (optional `message` for "
+        "the guest, kept in the history): it becomes `declined` and its nights are free. A "
+        "retry answers the declined booking (200); other states are a 409.",
+        request=BookingDeclineInputSerializer,
+        responses={200: PropertyBookingOutputSerializer, **error_responses(409)},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk):
+        body = BookingDeclineInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        booking = booking_decline(
+            host=request.user, booking_id=int(pk), message=body.validated_data["message"]
+        )
+        return Response(_output(booking.pk, PropertyBookingOutputSerializer))
+
+    @extend_schema(
+        summary="Cancel a confirmed stay (host)",
+        description="The listing's host cancels a confirmed stay before its check-in day "
+        "(local): `reason` is required and kept in the history; the guest is refunded in full "
+        "(`refund_amount` = `total_price`). A retry answers the cancelled booking (200); a "
+        "request (decline it instead), or a stay cancelled, completed or started, is a 409.",
+        request=BookingHostCancelInputSerializer,
+        responses={200: PropertyBookingOutputSerializer, **error_responses(409)},
+    )
+    @action(detail=True, methods=["post"], url_path="host-cancel")
+    def host_cancel(self, request, pk):
+        body = BookingHostCancelInputSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        booking = booking_host_cancel(
+            host=request.user, booking_id=int(pk), reason=body.validated_data["reason"]
+        )
+        return Response(_output(booking.pk, PropertyBookingOutputSerializer))
+
+
+def _output(booking_id: int, serializer_class) -> dict:
+    return serializer_class(booking_get_for_output(booking_id=booking_id)).data
 
 
 class PropertyCalendarApi(APIView):
@@ -227,3 +365,31 @@ class PropertyBookingListApi(generics.ListAPIView):
                 self.request, message="Only the property's owner can see its bookings."
             )
         return booking_list_for_property(property_id=listing.pk)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["bookings"],
+        summary="Bookings and requests at your listings (host)",
+        description="Every booking and request across the signed-in host's listings, newest "
+        "first, paginated, with the guest's username and guest count (never their email) and "
+        "each booking's history. Filters: `status` (as read now), `listing`, `upcoming`, and "
+        "`start`/`end` (stays touching [start, end)). Act on them with "
+        "POST /api/bookings/{id}/accept/, /decline/ and /host-cancel/. " + STATUS_TEXT,
+        responses={200: PropertyBookingOutputSerializer(many=True)},
+    )
+)
+class HostBookingListApi(generics.ListAPIView):
+    """Bookings across the caller's listings, for their host."""
+
+    queryset = Booking.objects.none()  # for the schema generator; requests use get_queryset
+    serializer_class = PropertyBookingOutputSerializer
+    filterset_class = HostBookingFilter
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        host = self.request.user
+        assert isinstance(host, User)
+        return booking_list_for_host(host=host)

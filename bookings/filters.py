@@ -2,15 +2,22 @@ from django_filters import rest_framework as filters
 
 from bookings.models import Booking
 from bookings.selectors import booking_upcoming_q
-from core.api.query import BooleanFilter, StrictFilterForm
+from core.api.query import AsciiNumberFilter, BooleanFilter, DateFilter, StrictFilterForm
 
 
 class BookingFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(choices=Booking.Status.choices)
+    """Filters on a queryset annotated with `current_status` (bookings.selectors)."""
+
+    status = filters.ChoiceFilter(
+        field_name="current_status",
+        choices=Booking.Status.choices,
+        help_text="The state as read now: a request past its deadline is expired, a stay whose "
+        "check-out day has come is completed.",
+    )
     upcoming = BooleanFilter(
         method="filter_upcoming",
-        help_text="true: confirmed stays whose check-out is after today in the listing's time "
-        "zone; false: the rest.",
+        help_text="true: confirmed stays and live requests whose check-out is after today in "
+        "the listing's time zone; false: the rest.",
     )
 
     class Meta:
@@ -24,3 +31,23 @@ class BookingFilter(filters.FilterSet):
             if value
             else queryset.exclude(booking_upcoming_q())
         )
+
+
+class HostBookingFilter(BookingFilter):
+    listing = AsciiNumberFilter(
+        field_name="property_id",
+        max_digits=19,
+        decimal_places=0,
+        help_text="Only this listing's bookings (its id).",
+    )
+    start = DateFilter(
+        field_name="check_out",
+        lookup_expr="gt",
+        help_text="Stays that end after this day (with `end`: stays touching [start, end)).",
+    )
+    end = DateFilter(
+        field_name="check_in", lookup_expr="lt", help_text="Stays that begin before this day."
+    )
+
+    class Meta(BookingFilter.Meta):
+        pass

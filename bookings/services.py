@@ -1,7 +1,9 @@
 import hashlib
 import json
 import logging
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import psycopg.errors
 from django.conf import settings
@@ -10,12 +12,27 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from bookings.models import Booking, IdempotencyKey
-from bookings.selectors import booking_overlap_exists
+from bookings.models import (
+    CANCELLED,
+    COMPLETED,
+    CONFIRMED,
+    DECLINED,
+    EXPIRED,
+    PENDING,
+    Booking,
+    BookingRevision,
+    IdempotencyKey,
+)
+from bookings.policies import POLICIES, Refund, refund_compute, refund_full, stay_started
+from bookings.selectors import booking_completed_q, booking_overlap_exists, booking_status_now
+from bookings.transitions import GUEST, HOST, SYSTEM, booking_transition, booking_transition_created
 from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
 from core.exceptions import (
     BookingConflict,
     BookingNotCancellable,
+    BookingNotChangeable,
+    BookingRequestExpired,
+    BookingTransitionRefused,
     IdempotencyKeyReused,
     NotFound,
     PropertyUnavailable,
@@ -52,12 +69,60 @@ def _is_exclusion_violation(exc: IntegrityError) -> bool:
     return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
 
 
+def _initial_status(listing: Property) -> str:
+    """Instant booking confirms at once; otherwise the booking is a request for the host."""
+    return CONFIRMED if listing.instant_book else PENDING
+
+
+def _request_expires_at(*, listing: Property, check_in: date, now: datetime) -> datetime:
+    """BOOKING_REQUEST_HOURS from now, but no later than the start of the check-in day in the
+    listing's time zone: a request the host has not answered by then can no longer be a stay."""
+    check_in_day = datetime.combine(
+        check_in, datetime.min.time(), tzinfo=ZoneInfo(listing.time_zone)
+    )
+    return min(now + timedelta(hours=settings.BOOKING_REQUEST_HOURS), check_in_day)
+
+
+def _expire_lapsed_requests(*, listing: Property, now: datetime) -> None:
+    """Store as expired the listing's requests past their deadline, so that they hold no
+    nights: the write path's own cleanup, no job needed. The caller holds the listing's lock."""
+    lapsed = Booking.objects.select_for_update().filter(
+        property=listing, status=PENDING, expires_at__lte=now
+    )
+    for booking in lapsed:
+        booking_transition(
+            booking=booking,
+            to_status=EXPIRED,
+            role=SYSTEM,
+            actor=None,
+            now=now,
+            reason="The host did not answer in time.",
+        )
+
+
+def _stay_errors(
+    *, listing: Property, check_in: date, check_out: date, guests: int
+) -> dict[str, list[str]]:
+    # Seam for rates.selectors.stay_errors (every rule of the listing) once it lands.
+    errors = stay_shape_errors(check_in=check_in, check_out=check_out)
+    errors |= stay_date_errors(check_in=check_in, today=local_today(listing.time_zone))
+    if guests > listing.max_guests:
+        errors["guests"] = [f"This place takes at most {listing.max_guests} guests."]
+    return errors
+
+
+def _stay_price(*, listing: Property, check_in: date, check_out: date, guests: int) -> Decimal:
+    # Seam for rates.pricing.stay_price (price lines) once it lands.
+    return listing.price_per_night * (check_out - check_in).days
+
+
 def booking_create(
     *, guest: User, property_id: int, check_in: date, check_out: date, guests: int = 1
 ) -> Booking:
-    """Confirm a stay at today's price. Raises ValidationError (bad dates, judged in the
-    listing's own time zone; too many guests; unknown or own property), PropertyUnavailable
-    (host closed it) or BookingConflict (dates taken)."""
+    """Confirm a stay at today's price, or, when the listing does not book instantly, make a
+    pending request that holds the nights until the host answers or it expires. Raises
+    ValidationError (bad dates, judged in the listing's own time zone; too many guests; unknown
+    or own property), PropertyUnavailable (host closed it) or BookingConflict (dates taken)."""
     errors = stay_shape_errors(check_in=check_in, check_out=check_out)
     if errors:
         raise ValidationError(errors)
@@ -77,20 +142,32 @@ def booking_create(
                 raise ValidationError(errors)
             if not listing.availability:
                 raise PropertyUnavailable()
+            now = timezone.now()
+            _expire_lapsed_requests(listing=listing, now=now)
             if booking_overlap_exists(
                 property_id=listing.pk, check_in=check_in, check_out=check_out
             ):
                 BOOKING_CONFLICTS.inc()
                 raise BookingConflict()
+            status = _initial_status(listing)
             booking = Booking.objects.create(
                 property=listing,
                 guest=guest,
                 check_in=check_in,
                 check_out=check_out,
                 guests=guests,
-                total_price=listing.price_per_night * (check_out - check_in).days,
+                total_price=_stay_price(
+                    listing=listing, check_in=check_in, check_out=check_out, guests=guests
+                ),
                 currency=listing.currency,
+                status=status,
+                expires_at=(
+                    _request_expires_at(listing=listing, check_in=check_in, now=now)
+                    if status == PENDING
+                    else None
+                ),
             )
+            booking_transition_created(booking=booking, actor=guest)
             _log_after_commit("booking created", booking)
             transaction.on_commit(BOOKINGS_CREATED.inc)
             # Availability searches cached before this commit no longer hold.
@@ -174,29 +251,338 @@ def idempotency_keys_purge() -> int:
     return deleted
 
 
-def booking_cancel(*, guest: User, booking_id: int) -> Booking:
-    """Cancel the guest's own booking, freeing its dates. Raises NotFound for anyone else's
-    booking (its existence is not revealed) and BookingNotCancellable once it is cancelled or
-    its check-in day has come in the listing's time zone."""
+def _booking_lock(*, booking_id: int, **owned_by) -> Booking | None:
+    """The booking, locked, if `owned_by` (guest=... or property__owner=...) matches; None
+    otherwise. Lock order: the property row first (the one booking_create and the holds take),
+    then the booking, so competing actions on one booking queue and never deadlock."""
+    property_id = (
+        Booking.objects.filter(pk=booking_id, **owned_by)
+        .values_list("property_id", flat=True)
+        .first()
+    )
+    if property_id is None:
+        return None
+    Property.all_objects.select_for_update().filter(pk=property_id).exists()
+    return (
+        Booking.objects.select_for_update(of=("self",))
+        .select_related("property")
+        .get(pk=booking_id)
+    )
+
+
+def _refuse_unless_pending(booking: Booking, *, now: datetime) -> None:
+    status = booking_status_now(booking, now=now)
+    if status == EXPIRED:
+        raise BookingRequestExpired()
+    if status != PENDING:
+        raise BookingTransitionRefused(f"This booking is {status}, not a pending request.")
+
+
+def booking_accept(*, host: User, booking_id: int, message: str = "") -> Booking:
+    """The host accepts a pending request: it becomes a confirmed stay. A repeat answers the
+    confirmed booking. Raises NotFound (not the caller's listing), BookingRequestExpired (past
+    its deadline) or BookingTransitionRefused (not a pending request)."""
     with transaction.atomic():
-        booking = (
-            Booking.objects.select_for_update(of=("self",))
-            .select_related("property")
-            .filter(pk=booking_id, guest=guest)
-            .first()
-        )
+        booking = _booking_lock(booking_id=booking_id, property__owner=host)
         if booking is None:
             raise NotFound()
-        if booking.status == Booking.Status.CANCELLED:
-            raise BookingNotCancellable("This booking is already cancelled.")
-        if booking.check_in <= local_today(booking.property.time_zone):
-            raise BookingNotCancellable(
-                "The check-in day has come; this booking can no longer be cancelled."
+        now = timezone.now()
+        if _is_repeat(booking, to_status=CONFIRMED, role=HOST):
+            return booking
+        _refuse_unless_pending(booking, now=now)
+        booking_transition(
+            booking=booking, to_status=CONFIRMED, role=HOST, actor=host, now=now, reason=message
+        )
+        _log_after_commit("booking request accepted", booking)
+        transaction.on_commit(BOOKINGS_CREATED.inc)
+    return booking
+
+
+def booking_decline(*, host: User, booking_id: int, message: str = "") -> Booking:
+    """The host declines a pending request, freeing its nights. A repeat answers the declined
+    booking. Raises NotFound, BookingRequestExpired or BookingTransitionRefused."""
+    with transaction.atomic():
+        booking = _booking_lock(booking_id=booking_id, property__owner=host)
+        if booking is None:
+            raise NotFound()
+        now = timezone.now()
+        if _is_repeat(booking, to_status=DECLINED, role=HOST):
+            return booking
+        _refuse_unless_pending(booking, now=now)
+        booking_transition(
+            booking=booking, to_status=DECLINED, role=HOST, actor=host, now=now, reason=message
+        )
+        _release_nights(booking)
+        _log_after_commit("booking request declined", booking)
+    return booking
+
+
+def booking_request_expire(*, booking_id: int, now: datetime | None = None) -> Booking | None:
+    """Store a pending request past its deadline (at `now`) as expired; returns it, or None
+    when it is no longer a pending request past its deadline (someone answered first)."""
+    with transaction.atomic():
+        booking = _booking_lock(booking_id=booking_id)
+        now = now or timezone.now()
+        if booking is None or booking.status != PENDING or booking.expires_at > now:
+            return None
+        booking_transition(
+            booking=booking,
+            to_status=EXPIRED,
+            role=SYSTEM,
+            actor=None,
+            now=now,
+            reason="The host did not answer in time.",
+        )
+        _release_nights(booking)
+    return booking
+
+
+def booking_requests_expire(*, now: datetime | None = None) -> int:
+    """Store every pending request past its deadline as expired (manage.py
+    expire_booking_requests); returns how many. Reads already show them expired."""
+    now = now or timezone.now()
+    lapsed = Booking.objects.filter(status=PENDING, expires_at__lte=now).values_list(
+        "pk", flat=True
+    )
+    return sum(booking_request_expire(booking_id=pk, now=now) is not None for pk in lapsed)
+
+
+def booking_stays_complete() -> int:
+    """Store as completed every confirmed stay whose check-out day has come in its listing's
+    time zone (manage.py complete_bookings); returns how many. Reads already show them so."""
+    done = 0
+    for pk in Booking.objects.filter(booking_completed_q()).values_list("pk", flat=True):
+        with transaction.atomic():
+            booking = _booking_lock(booking_id=pk)
+            now = timezone.now()
+            if booking is None or booking_status_now(booking, now=now) != COMPLETED:
+                continue
+            if booking.status != CONFIRMED:
+                continue
+            booking_transition(
+                booking=booking,
+                to_status=COMPLETED,
+                role=SYSTEM,
+                actor=None,
+                now=now,
+                reason="The check-out day has come.",
             )
-        booking.status = Booking.Status.CANCELLED
-        booking.cancelled_at = timezone.now()
-        booking.save(update_fields=["status", "cancelled_at"])
-        _log_after_commit("booking cancelled", booking)
-        transaction.on_commit(BOOKINGS_CANCELLED.inc)
-        cache_generations_forget_on_commit(AVAILABILITY)
+            done += 1
+    return done
+
+
+def _is_repeat(booking: Booking, *, to_status: str, role: str) -> bool:
+    """True when the booking already made this very transition (by this party): a retried
+    request answers the current state instead of an error."""
+    if booking.status != to_status:
+        return False
+    if to_status == CANCELLED:
+        return booking.cancelled_by == role
+    last = booking.transitions.order_by("-created_at", "-id").first()
+    return last is not None and last.actor_role == role
+
+
+def _release_nights(booking: Booking) -> None:
+    # Seam for calendars.hold_release: until then a booking holds nights through its status.
+    cache_generations_forget_on_commit(AVAILABILITY)
+
+
+def _booking_lines(booking: Booking) -> list[tuple[str, Decimal]]:
+    """The booking's line items (kind, amount) as stored when it was made. Seam: until the
+    rates price lines are stored on bookings, the whole amount is the nightly amount."""
+    return [("nights", booking.total_price)]
+
+
+def booking_refund_preview(*, booking: Booking, now: datetime | None = None) -> Refund:
+    """What a guest's cancellation at `now` would refund (the booking's property loaded):
+    a request not yet accepted is refunded in full; a confirmed stay by the listing's policy."""
+    if booking.status == PENDING:
+        return refund_full(paid=booking.total_price)
+    listing = booking.property
+    return refund_compute(
+        policy=listing.cancellation_policy,
+        lines=_booking_lines(booking),
+        paid=booking.total_price,
+        currency=booking.currency,
+        check_in=booking.check_in,
+        check_in_time=listing.check_in_from,
+        time_zone=listing.time_zone,
+        now=now or timezone.now(),
+    )
+
+
+def booking_cancellation_preview(*, booking: Booking, now: datetime | None = None) -> dict:
+    """What the guest's cancellation at `now` would give: policy, terms, refund, fee, the next
+    deadline, and whether cancelling is still possible. Changes nothing."""
+    now = now or timezone.now()
+    listing = booking.property
+    refund = booking_refund_preview(booking=booking, now=now)
+    return {
+        "booking_id": booking.pk,
+        "is_cancellable": booking_status_now(booking, now=now) in (PENDING, CONFIRMED)
+        and not stay_started(check_in=booking.check_in, time_zone=listing.time_zone, now=now),
+        "policy": listing.cancellation_policy,
+        "policy_terms": POLICIES[listing.cancellation_policy].summary,
+        "total_price": booking.total_price,
+        "refund_amount": refund.refund_amount,
+        "cancellation_fee": refund.cancellation_fee,
+        "currency": booking.currency,
+        "refund_share": refund.share,
+        "next_deadline": refund.next_deadline,
+    }
+
+
+def _cancel(
+    *, booking: Booking, refund: Refund, by: str, actor: User, now: datetime, reason: str
+) -> None:
+    booking.cancelled_at = now
+    booking.cancelled_by = by
+    booking.refund_amount = refund.refund_amount
+    booking.cancellation_fee = refund.cancellation_fee
+    booking_transition(
+        booking=booking,
+        to_status=CANCELLED,
+        role=by,
+        actor=actor,
+        now=now,
+        reason=reason,
+        update_fields=("cancelled_at", "cancelled_by", "refund_amount", "cancellation_fee"),
+    )
+    _release_nights(booking)
+    _log_after_commit("booking cancelled", booking)
+    transaction.on_commit(BOOKINGS_CANCELLED.inc)
+
+
+def _refuse_unless_cancellable(booking: Booking, *, now: datetime) -> None:
+    status = booking_status_now(booking, now=now)
+    if status not in (PENDING, CONFIRMED):
+        raise BookingNotCancellable(f"This booking is {status}; it can no longer be cancelled.")
+    if stay_started(check_in=booking.check_in, time_zone=booking.property.time_zone, now=now):
+        raise BookingNotCancellable(
+            "The check-in day has come; this booking can no longer be cancelled."
+        )
+
+
+def booking_cancel(*, guest: User, booking_id: int, reason: str = "") -> Booking:
+    """The guest cancels their own booking or withdraws their request, freeing its nights and
+    storing the refund (the listing's cancellation policy, at this moment in the listing's time
+    zone; a request is refunded in full). A repeat answers the cancelled booking. Raises
+    NotFound for anyone else's booking (its existence is not revealed) and BookingNotCancellable
+    once it is no longer pending or confirmed or its check-in day has come."""
+    with transaction.atomic():
+        booking = _booking_lock(booking_id=booking_id, guest=guest)
+        if booking is None:
+            raise NotFound()
+        if _is_repeat(booking, to_status=CANCELLED, role=GUEST):
+            return booking
+        now = timezone.now()
+        _refuse_unless_cancellable(booking, now=now)
+        refund = booking_refund_preview(booking=booking, now=now)
+        _cancel(booking=booking, refund=refund, by=GUEST, actor=guest, now=now, reason=reason)
+    return booking
+
+
+def booking_host_cancel(*, host: User, booking_id: int, reason: str) -> Booking:
+    """The host cancels a confirmed stay at their listing, refunding the guest in full and
+    freeing the nights. A repeat answers the cancelled booking. Raises ValidationError (no
+    reason), NotFound (not the caller's listing), BookingNotCancellable (not confirmed, or its
+    check-in day has come)."""
+    if not reason.strip():
+        raise ValidationError({"reason": ["Tell the guest why their stay is cancelled."]})
+    with transaction.atomic():
+        booking = _booking_lock(booking_id=booking_id, property__owner=host)
+        if booking is None:
+            raise NotFound()
+        if _is_repeat(booking, to_status=CANCELLED, role=HOST):
+            return booking
+        now = timezone.now()
+        _refuse_unless_cancellable(booking, now=now)
+        if booking.status == PENDING:
+            raise BookingNotCancellable("This is a request: decline it instead.")
+        refund = refund_full(paid=booking.total_price)
+        _cancel(booking=booking, refund=refund, by=HOST, actor=host, now=now, reason=reason)
+    return booking
+
+
+def booking_change(
+    *,
+    guest: User,
+    booking_id: int,
+    check_in: date | None = None,
+    check_out: date | None = None,
+    guests: int | None = None,
+) -> Booking:
+    """The guest changes the dates or guest count of their confirmed, not yet started stay:
+    re-checked against the listing's rules and other bookings (its own nights excluded),
+    re-priced at today's rules, and recorded as a BookingRevision; all or nothing. Raises
+    NotFound, BookingNotChangeable (not confirmed, started, or the listing's rules refuse the
+    new stay, naming each reason) or BookingConflict (the new nights are taken)."""
+    try:
+        with transaction.atomic():
+            booking = _booking_lock(booking_id=booking_id, guest=guest)
+            if booking is None:
+                raise NotFound()
+            now = timezone.now()
+            listing = booking.property
+            status = booking_status_now(booking, now=now)
+            if status != CONFIRMED:
+                raise BookingNotChangeable(
+                    f"This booking is {status}; only a confirmed stay can be changed."
+                )
+            if stay_started(check_in=booking.check_in, time_zone=listing.time_zone, now=now):
+                raise BookingNotChangeable("The stay has started; it can no longer be changed.")
+            new_check_in = check_in or booking.check_in
+            new_check_out = check_out or booking.check_out
+            new_guests = guests or booking.guests
+            old = (booking.check_in, booking.check_out, booking.guests)
+            if (new_check_in, new_check_out, new_guests) == old:
+                return booking
+            errors = _stay_errors(
+                listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
+            )
+            if errors:
+                raise BookingNotChangeable(
+                    " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
+                )
+            _expire_lapsed_requests(listing=listing, now=now)
+            if booking_overlap_exists(
+                property_id=listing.pk,
+                check_in=new_check_in,
+                check_out=new_check_out,
+                exclude_id=booking.pk,
+            ):
+                BOOKING_CONFLICTS.inc()
+                raise BookingConflict()
+            new_price = _stay_price(
+                listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
+            )
+            BookingRevision.objects.create(
+                booking=booking,
+                changed_by=guest,
+                old_check_in=booking.check_in,
+                old_check_out=booking.check_out,
+                old_guests=booking.guests,
+                old_total_price=booking.total_price,
+                new_check_in=new_check_in,
+                new_check_out=new_check_out,
+                new_guests=new_guests,
+                new_total_price=new_price,
+                created_at=now,
+            )
+            booking.check_in, booking.check_out, booking.guests = (
+                new_check_in,
+                new_check_out,
+                new_guests,
+            )
+            booking.total_price = new_price
+            # One UPDATE: the old nights stay held until the new ones are (PostgreSQL checks
+            # the exclusion constraint against the row's new range).
+            booking.save(update_fields=["check_in", "check_out", "guests", "total_price"])
+            _log_after_commit("booking changed", booking)
+            cache_generations_forget_on_commit(AVAILABILITY)
+    except IntegrityError as exc:
+        if not _is_exclusion_violation(exc):
+            raise
+        BOOKING_CONFLICTS.inc()
+        raise BookingConflict() from exc
     return booking

@@ -14,6 +14,7 @@ urlpatterns = [
         apis.PropertyCalendarApi.as_view(),
         name="property-availability",
     ),
+    re_path(r"^host/bookings/$", apis.HostBookingListApi.as_view(), name="host-bookings"),
     re_path(
         rf"^properties/(?P<property_id>{ID_PATTERN})/bookings/$",
         apis.PropertyBookingListApi.as_view(),

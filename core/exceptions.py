@@ -58,9 +58,30 @@ class BookingNotCancellable(Conflict):
     default_message = "This booking can no longer be cancelled."
 
 
+class BookingTransitionRefused(Conflict):
+    code = "booking_transition_refused"
+    default_message = "This booking cannot make that change from its current state."
+
+
+class BookingRequestExpired(Conflict):
+    code = "booking_request_expired"
+    default_message = "This booking request has expired; the host can no longer answer it."
+
+
+class BookingNotChangeable(Conflict):
+    code = "booking_not_changeable"
+    default_message = "This booking cannot be changed."
+
+
 class PropertyHasUpcomingBookings(Conflict):
     code = "property_has_upcoming_bookings"
-    default_message = "This property has upcoming bookings; cancel them before deleting it."
+    default_message = (
+        "This property has upcoming stays or pending requests. List them with "
+        "GET /api/host/bookings/?listing=<id>&upcoming=true, then decline each request "
+        "(POST /api/bookings/<id>/decline/) and cancel each stay "
+        "(POST /api/bookings/<id>/host-cancel/, the guest is refunded in full) before "
+        "deleting it."
+    )
 
 
 class IdempotencyKeyReused(ApplicationError):

@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from core.cache_generations import LISTINGS, cache_generations_forget_on_commit
 from core.exceptions import ApplicationError
 from properties.models import (
+    BOOKING_FIELDS,
     CAPACITY_FIELDS,
     HOUSE_RULE_FIELDS,
     PLACE_FIELDS,
@@ -59,6 +60,7 @@ class PropertyAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["owner", "title", "description", "availability"]}),
         ("Price", {"fields": ["price_per_night", "currency"]}),
+        ("Booking", {"fields": BOOKING_FIELDS}),
         ("The place", {"fields": CAPACITY_FIELDS}),
         ("Amenities", {"fields": ["amenities"]}),
         ("House rules (local times)", {"fields": HOUSE_RULE_FIELDS}),

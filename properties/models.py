@@ -38,6 +38,8 @@ HOUSE_RULE_FIELDS = (
     "events_allowed",
     "house_rules",
 )
+# How guests book: at once or by request, and what cancelling refunds (bookings/policies.py).
+BOOKING_FIELDS = ("instant_book", "cancellation_policy")
 # The place: what properties.services.property_place_fill works out when a host leaves it out.
 PLACE_FIELDS = (
     "street",
@@ -107,6 +109,15 @@ class PropertyType(models.TextChoices):
     OTHER = "other"
 
 
+class CancellationPolicy(models.TextChoices):
+    """The refund a guest gets when cancelling; exact terms in bookings/policies.py and
+    docs/booking-lifecycle.md."""
+
+    FLEXIBLE = "flexible"
+    MODERATE = "moderate"
+    STRICT = "strict"
+
+
 class Property(TimeStampedModel):
     """A place a host lists. Deletion is soft: `deleted_at` hides the row from the API (the
     default manager skips it) while bookings keep pointing at it, so a guest's past and
@@ -128,6 +139,11 @@ class Property(TimeStampedModel):
     # The display line ("Nairobi, Kenya"); the structured address below is what search uses.
     location = models.CharField(max_length=255, validators=[validate_visible_text])
     availability = models.BooleanField(default=True)
+    # False: a booking is a request the host accepts or declines (bookings/services.py).
+    instant_book = models.BooleanField(default=True)
+    cancellation_policy = models.CharField(
+        max_length=10, choices=CancellationPolicy.choices, default=CancellationPolicy.FLEXIBLE
+    )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     room_type = models.CharField(

@@ -12,6 +12,7 @@ from photos.serializers import PhotoSerializer, photo_representation
 from properties.models import (
     AMENITY_CODE_PATTERN,
     BATHROOM_STEPS,
+    BOOKING_FIELDS,
     CAPACITY_FIELDS,
     CURRENCY_CODES,
     HOUSE_RULE_FIELDS,
@@ -21,6 +22,7 @@ from properties.models import (
     MAX_ROOMS,
     PLACE_FIELDS,
     Amenity,
+    CancellationPolicy,
     Property,
     PropertyType,
     RoomType,
@@ -175,6 +177,18 @@ class PropertySerializer(serializers.ModelSerializer):
         "given. Every date rule of the listing (today, check-in days) is judged in it.",
     )
 
+    instant_book = fields.BooleanField(
+        required=False,
+        help_text="true (default): a booking is confirmed at once. false: it is a request that "
+        "holds its nights until the host accepts or declines it, or it expires.",
+    )
+    cancellation_policy = StrictChoiceField(
+        choices=CancellationPolicy.choices,
+        required=False,
+        help_text="What a guest's cancellation refunds: flexible (default), moderate or strict; "
+        "exact terms in docs/booking-lifecycle.md.",
+    )
+
     cover_photo = serializers.SerializerMethodField(help_text="The first photo, or null.")
     photos = serializers.SerializerMethodField(
         help_text="Every photo in order (the detail only; list rows carry `cover_photo`)."
@@ -191,6 +205,7 @@ class PropertySerializer(serializers.ModelSerializer):
             "location",
             "availability",
             "owner",
+            *BOOKING_FIELDS,
             *CAPACITY_FIELDS,
             "amenities",
             *HOUSE_RULE_FIELDS,

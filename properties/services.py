@@ -14,6 +14,7 @@ from photos.services import photo_delete_all
 from properties.amenities import AMENITIES
 from properties.geography import place_from_location, time_zone_at
 from properties.models import (
+    BOOKING_FIELDS,
     CAPACITY_FIELDS,
     HOUSE_RULE_FIELDS,
     PLACE_FIELDS,
@@ -22,7 +23,7 @@ from properties.models import (
 )
 
 # What a host may set besides the seed's five fields; all optional (the model has defaults).
-DETAIL_FIELDS = ("currency", *CAPACITY_FIELDS, *HOUSE_RULE_FIELDS, *PLACE_FIELDS)
+DETAIL_FIELDS = ("currency", *BOOKING_FIELDS, *CAPACITY_FIELDS, *HOUSE_RULE_FIELDS, *PLACE_FIELDS)
 UPDATABLE_FIELDS = (
     "title",
     "description",

@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import factory
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from bookings.models import Booking
@@ -19,3 +20,18 @@ class BookingFactory(factory.django.DjangoModelFactory[Booking]):
     total_price = factory.LazyAttribute(
         lambda o: o.property.price_per_night * (o.check_out - o.check_in).days
     )
+    status = "confirmed"
+    # Each state's required fields (the model's check constraints), so `status=...` suffices.
+    expires_at = factory.LazyAttribute(
+        lambda o: (
+            timezone.now() + timedelta(hours=24) if o.status in ("pending", "expired") else None
+        )
+    )
+    cancelled_at = factory.LazyAttribute(
+        lambda o: timezone.now() if o.status == "cancelled" else None
+    )
+    cancelled_by = factory.LazyAttribute(lambda o: "guest" if o.status == "cancelled" else "")
+    refund_amount = factory.LazyAttribute(
+        lambda o: o.total_price if o.status == "cancelled" else None
+    )
+    cancellation_fee = factory.LazyAttribute(lambda o: 0 if o.status == "cancelled" else None)

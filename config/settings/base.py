@@ -247,6 +247,8 @@ RESPONSE_CACHE_VERSION = env_str("RESPONSE_CACHE_VERSION", default="1")
 # --- Bookings --------------------------------------------------------------------------------
 # How long an Idempotency-Key on POST /api/bookings/ replays its first response.
 IDEMPOTENCY_KEY_HOURS = env_int("IDEMPOTENCY_KEY_HOURS", default=24)
+# How long a host has to answer a booking request before it expires (docs/booking-lifecycle.md).
+BOOKING_REQUEST_HOURS = env_int("BOOKING_REQUEST_HOURS", default=24)
 
 # Listings: the currency a new listing gets when its host names none (ISO 4217), and the time
 # zone of a listing whose coordinates and location say nothing the gazetteer knows.

@@ -31,6 +31,7 @@ def admin_change_form(listing: Property, **changes) -> dict:
         "description": listing.description,
         "price_per_night": str(listing.price_per_night),
         "currency": listing.currency,
+        "cancellation_policy": listing.cancellation_policy,
         "location": listing.location,
         "room_type": listing.room_type,
         "property_type": listing.property_type,
@@ -46,5 +47,7 @@ def admin_change_form(listing: Property, **changes) -> dict:
     }
     if listing.availability:
         data["availability"] = "on"
+    if listing.instant_book:
+        data["instant_book"] = "on"
     data.update(changes)
     return data

@@ -46,6 +46,8 @@ def test_create_returns_the_property_owned_by_the_caller(auth_client, user):
         "price_per_night": 75.0,
         "owner": user.username,
         "currency": "USD",
+        "instant_book": True,
+        "cancellation_policy": "flexible",
         "room_type": "entire_place",
         "property_type": "other",
         "max_guests": 2,

@@ -86,5 +86,5 @@ def booking_transition_created(*, booking: Booking, actor: User) -> BookingTrans
         to_status=booking.status,
         actor=actor,
         actor_role=GUEST,
-        created_at=now,
+        created_at=booking.created_at,
     )

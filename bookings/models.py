@@ -92,7 +92,10 @@ class Booking(models.Model):
                     status=CANCELLED,
                     cancelled_at__isnull=False,
                     cancelled_by__in=["guest", "host"],
+                    # NULL >= 0 is unknown, which a CHECK lets through: hence the isnull.
+                    refund_amount__isnull=False,
                     refund_amount__gte=0,
+                    cancellation_fee__isnull=False,
                     cancellation_fee__gte=0,
                 )
                 | (

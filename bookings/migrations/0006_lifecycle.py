@@ -227,9 +227,11 @@ class Migration(migrations.Migration):
                 condition=models.Q(
                     models.Q(
                         ("cancellation_fee__gte", 0),
+                        ("cancellation_fee__isnull", False),
                         ("cancelled_at__isnull", False),
                         ("cancelled_by__in", ["guest", "host"]),
                         ("refund_amount__gte", 0),
+                        ("refund_amount__isnull", False),
                         ("status", "cancelled"),
                     ),
                     models.Q(

@@ -129,3 +129,69 @@ def test_delete_racing_bookings_never_leaves_an_upcoming_booking_on_a_deleted_pr
         assert (statuses[0], set(statuses[1:]), booked) == (204, {400}, 0)
     else:
         assert (statuses[0], set(statuses[1:]), booked) == (409, {201}, 8)
+
+
+# --- one pending request, competing decisions ------------------------------------------------
+
+
+def _request(listing) -> Booking:
+    from bookings.services import booking_create
+
+    return booking_create(
+        guest=UserFactory.create(),
+        property_id=listing.pk,
+        check_in=utc_today() + timedelta(days=10),
+        check_out=utc_today() + timedelta(days=12),
+    )
+
+
+def test_accept_decline_cancel_and_expiry_of_one_request_end_in_exactly_one_outcome():
+    from bookings.services import booking_request_expire
+
+    listing = PropertyFactory.create(instant_book=False)
+    pending = _request(listing)
+    host, guest = client_for(listing.owner), client_for(pending.guest)
+    url = f"/api/bookings/{pending.pk}/"
+    # The expiry job's clock is past the deadline; the others act before it.
+    far_future = pending.expires_at + timedelta(seconds=1)
+
+    results = run_simultaneously(
+        [
+            lambda: host.post(f"{url}accept/").status_code,
+            lambda: host.post(f"{url}decline/", {"message": "Sorry"}).status_code,
+            lambda: guest.delete(url).status_code,
+            lambda: booking_request_expire(booking_id=pending.pk, now=far_future) is not None,
+        ]
+    )
+
+    accepted, declined, cancelled, expired = results
+    outcomes = [accepted == 200, declined == 200, cancelled == 200, expired]
+    assert sum(outcomes) == 1
+    assert all(status in (200, 409) for status in (accepted, declined, cancelled))
+    winner = ["confirmed", "declined", "cancelled", "expired"][outcomes.index(True)]
+    pending.refresh_from_db()
+    assert pending.status == winner
+    assert list(pending.transitions.values_list("to_status", flat=True)) == ["pending", winner]
+
+
+def test_retried_accepts_all_answer_the_confirmed_booking_and_record_it_once():
+    listing = PropertyFactory.create(instant_book=False)
+    pending = _request(listing)
+    host = client_for(listing.owner)
+
+    statuses = fire([(host, "post", f"/api/bookings/{pending.pk}/accept/", None)] * 8)
+
+    assert statuses == [200] * 8
+    assert pending.transitions.filter(to_status="confirmed").count() == 1
+
+
+def test_a_request_and_an_instant_booking_racing_for_the_same_nights_yield_one():
+    requested = PropertyFactory.create(instant_book=False)
+    body = {"property_id": requested.pk, "check_in": days(4), "check_out": days(6)}
+
+    statuses = fire(
+        [(client_for(UserFactory.create()), "post", "/api/bookings/", body) for _ in range(12)]
+    )
+
+    assert sorted(statuses) == [201] + [409] * 11
+    assert Booking.objects.get(property=requested).status == "pending"

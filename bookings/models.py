@@ -27,9 +27,10 @@ class Booking(models.Model):
     `expired` and `completed` from the clock (bookings.selectors.booking_status_q) before any
     job stores them. The check constraints below tie each state to the fields it requires.
 
-    No two pending or confirmed bookings of one property may overlap. PostgreSQL enforces it
-    with an exclusion constraint (migrations 0002 and 0006, btree_gist); on SQLite,
-    booking_create's write transaction (BEGIN IMMEDIATE) serializes the check and the insert."""
+    Confirmed (and completed) stays and live requests hold their nights through `hold`
+    (calendars.Hold, the one no-overlap table); declined, expired and cancelled bookings hold
+    none. A request's hold lapses at `expires_at` even if no job runs: calendar writes delete
+    void holds (then `hold` is NULL while the row still says pending, and reads say expired)."""
 
     class Status(models.TextChoices):
         PENDING = PENDING, "pending: a request awaiting the host, holding its nights"
@@ -55,6 +56,16 @@ class Booking(models.Model):
     # The listing's currency when the booking was made (ISO 4217), kept with the amount.
     currency = models.CharField(max_length=3, default="USD")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    # The nights this booking holds (calendars.Hold, the one no-overlap table) while it holds
+    # any; a cancelled booking has none.
+    hold = models.OneToOneField(
+        "calendars.Hold",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="booking",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # A request's deadline: past it the request is expired, whether or not a job stored it.
     expires_at = models.DateTimeField(null=True, blank=True)

@@ -1,4 +1,4 @@
-from datetime import date, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django.db.models import Case, CharField, F, Prefetch, Q, QuerySet, Value, When
@@ -18,32 +18,10 @@ from core.local_time import local_dates_vs_today_q
 
 
 def booking_holding_q(*, now: datetime | None = None) -> Q:
-    """Bookings that hold their nights: confirmed stays, and requests not yet past their
-    deadline (an expired request holds nothing, whether or not a job has stored it)."""
+    """Bookings that hold their nights (through their calendars.Hold): confirmed stays, and
+    requests not yet past their deadline (an expired request holds nothing, whether or not a
+    job has stored it)."""
     return Q(status=CONFIRMED) | Q(status=PENDING, expires_at__gt=now or timezone.now())
-
-
-def booking_overlap_q(*, check_in: date, check_out: date, now: datetime | None = None) -> Q:
-    """Bookings holding nights that overlap the stay [check_in, check_out).
-
-    Ranges are half-open: a stay ending on the 5th and one starting on the 5th do not overlap,
-    so a guest may check in the day another checks out. The one definition of "taken", used by
-    booking_create and by the properties availability search alike."""
-    return booking_holding_q(now=now) & Q(check_in__lt=check_out, check_out__gt=check_in)
-
-
-def booking_overlap_exists(
-    *, property_id: int, check_in: date, check_out: date, exclude_id: int | None = None
-) -> bool:
-    """True when a booking holding nights of the property overlaps the stay (`exclude_id`: a
-    booking whose own nights do not count, when it changes its dates)."""
-    return (
-        Booking.objects.filter(
-            booking_overlap_q(check_in=check_in, check_out=check_out), property_id=property_id
-        )
-        .exclude(pk=exclude_id)
-        .exists()
-    )
 
 
 def booking_completed_q() -> Q:
@@ -143,16 +121,4 @@ def booking_list_for_property(*, property_id: int) -> QuerySet[Booking]:
         .select_related("property", "guest")
         .prefetch_related(*booking_history_prefetch())
         .order_by("-created_at", "-id")
-    )
-
-
-def booking_calendar(*, property_id: int, start: date, end: date) -> QuerySet[Booking]:
-    """Stays and live requests of the property overlapping [start, end), by check-in: the dates
-    a calendar shows as taken."""
-    return (
-        Booking.objects.filter(
-            booking_overlap_q(check_in=start, check_out=end), property_id=property_id
-        )
-        .order_by("check_in")
-        .only("check_in", "check_out")
     )

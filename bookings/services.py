@@ -5,7 +5,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-import psycopg.errors
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -24,9 +23,10 @@ from bookings.models import (
     IdempotencyKey,
 )
 from bookings.policies import POLICIES, Refund, refund_compute, refund_full, stay_started
-from bookings.selectors import booking_completed_q, booking_overlap_exists, booking_status_now
+from bookings.selectors import booking_completed_q, booking_status_now
 from bookings.transitions import GUEST, HOST, SYSTEM, booking_transition, booking_transition_created
-from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
+from calendars.models import Hold
+from calendars.services import hold_create, hold_move, hold_release, is_exclusion_violation
 from core.exceptions import (
     BookingConflict,
     BookingNotCancellable,
@@ -34,6 +34,7 @@ from core.exceptions import (
     BookingRequestExpired,
     BookingTransitionRefused,
     IdempotencyKeyReused,
+    NightsTaken,
     NotFound,
     PropertyUnavailable,
 )
@@ -65,10 +66,6 @@ def _log_after_commit(event: str, booking: Booking) -> None:
     transaction.on_commit(lambda: logger.info(event, extra=fields))
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
-    return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
-
-
 def _initial_status(listing: Property) -> str:
     """Instant booking confirms at once; otherwise the booking is a request for the host."""
     return CONFIRMED if listing.instant_book else PENDING
@@ -83,21 +80,22 @@ def _request_expires_at(*, listing: Property, check_in: date, now: datetime) -> 
     return min(now + timedelta(hours=settings.BOOKING_REQUEST_HOURS), check_in_day)
 
 
-def _expire_lapsed_requests(*, listing: Property, now: datetime) -> None:
-    """Store as expired the listing's requests past their deadline, so that they hold no
-    nights: the write path's own cleanup, no job needed. The caller holds the listing's lock."""
-    lapsed = Booking.objects.select_for_update().filter(
-        property=listing, status=PENDING, expires_at__lte=now
-    )
-    for booking in lapsed:
-        booking_transition(
-            booking=booking,
-            to_status=EXPIRED,
-            role=SYSTEM,
-            actor=None,
-            now=now,
-            reason="The host did not answer in time.",
+def _hold_nights(
+    *, listing: Property, check_in: date, check_out: date, expires_at: datetime | None
+) -> Hold:
+    """The booking's calendars.Hold (a request's lapses at its deadline). Raises
+    BookingConflict naming the taken dates."""
+    try:
+        return hold_create(
+            listing=listing,
+            start=check_in,
+            end=check_out,
+            kind=Hold.Kind.BOOKING,
+            expires_at=expires_at,
         )
+    except NightsTaken as exc:
+        BOOKING_CONFLICTS.inc()
+        raise BookingConflict(exc.message) from exc
 
 
 def _stay_errors(
@@ -143,15 +141,18 @@ def booking_create(
             if not listing.availability:
                 raise PropertyUnavailable()
             now = timezone.now()
-            _expire_lapsed_requests(listing=listing, now=now)
-            if booking_overlap_exists(
-                property_id=listing.pk, check_in=check_in, check_out=check_out
-            ):
-                BOOKING_CONFLICTS.inc()
-                raise BookingConflict()
             status = _initial_status(listing)
+            expires_at = (
+                _request_expires_at(listing=listing, check_in=check_in, now=now)
+                if status == PENDING
+                else None
+            )
+            hold = _hold_nights(
+                listing=listing, check_in=check_in, check_out=check_out, expires_at=expires_at
+            )
             booking = Booking.objects.create(
                 property=listing,
+                hold=hold,
                 guest=guest,
                 check_in=check_in,
                 check_out=check_out,
@@ -161,21 +162,15 @@ def booking_create(
                 ),
                 currency=listing.currency,
                 status=status,
-                expires_at=(
-                    _request_expires_at(listing=listing, check_in=check_in, now=now)
-                    if status == PENDING
-                    else None
-                ),
+                expires_at=expires_at,
             )
             booking_transition_created(booking=booking, actor=guest)
             _log_after_commit("booking created", booking)
             transaction.on_commit(BOOKINGS_CREATED.inc)
-            # Availability searches cached before this commit no longer hold.
-            cache_generations_forget_on_commit(AVAILABILITY)
     except IntegrityError as exc:
         # The exclusion constraint caught what the check above could not see (a writer that
         # skipped the lock). Anything else is a bug and surfaces.
-        if not _is_exclusion_violation(exc):
+        if not is_exclusion_violation(exc):
             raise
         BOOKING_CONFLICTS.inc()
         raise BookingConflict() from exc
@@ -265,14 +260,15 @@ def _booking_lock(*, booking_id: int, **owned_by) -> Booking | None:
     Property.all_objects.select_for_update().filter(pk=property_id).exists()
     return (
         Booking.objects.select_for_update(of=("self",))
-        .select_related("property")
+        .select_related("property", "hold")
         .get(pk=booking_id)
     )
 
 
 def _refuse_unless_pending(booking: Booking, *, now: datetime) -> None:
     status = booking_status_now(booking, now=now)
-    if status == EXPIRED:
+    # No hold left: a calendar write found it void (past its deadline) and deleted it.
+    if status == EXPIRED or (status == PENDING and booking.hold is None):
         raise BookingRequestExpired()
     if status != PENDING:
         raise BookingTransitionRefused(f"This booking is {status}, not a pending request.")
@@ -290,6 +286,9 @@ def booking_accept(*, host: User, booking_id: int, message: str = "") -> Booking
         if _is_repeat(booking, to_status=CONFIRMED, role=HOST):
             return booking
         _refuse_unless_pending(booking, now=now)
+        assert booking.hold is not None  # checked by _refuse_unless_pending
+        # The hold no longer lapses: the nights are the guest's.
+        hold_move(hold=booking.hold, start=booking.check_in, end=booking.check_out)
         booking_transition(
             booking=booking, to_status=CONFIRMED, role=HOST, actor=host, now=now, reason=message
         )
@@ -383,8 +382,14 @@ def _is_repeat(booking: Booking, *, to_status: str, role: str) -> bool:
 
 
 def _release_nights(booking: Booking) -> None:
-    # Seam for calendars.hold_release: until then a booking holds nights through its status.
-    cache_generations_forget_on_commit(AVAILABILITY)
+    """Free the booking's nights (its hold) inside the caller's transaction; a request whose
+    hold a calendar write already voided has none left."""
+    hold = booking.hold
+    if hold is None:
+        return
+    booking.hold = None
+    booking.save(update_fields=["hold"])
+    hold_release(hold=hold)
 
 
 def _booking_lines(booking: Booking) -> list[tuple[str, Decimal]]:
@@ -544,15 +549,21 @@ def booking_change(
                 raise BookingNotChangeable(
                     " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
                 )
-            _expire_lapsed_requests(listing=listing, now=now)
-            if booking_overlap_exists(
-                property_id=listing.pk,
-                check_in=new_check_in,
-                check_out=new_check_out,
-                exclude_id=booking.pk,
-            ):
-                BOOKING_CONFLICTS.inc()
-                raise BookingConflict()
+            if booking.hold is None:  # a stay from before the holds existed
+                booking.hold = _hold_nights(
+                    listing=listing,
+                    check_in=new_check_in,
+                    check_out=new_check_out,
+                    expires_at=None,
+                )
+                booking.save(update_fields=["hold"])
+            else:
+                try:
+                    # One UPDATE: the old nights stay held until the new ones are secured.
+                    hold_move(hold=booking.hold, start=new_check_in, end=new_check_out)
+                except NightsTaken as exc:
+                    BOOKING_CONFLICTS.inc()
+                    raise BookingConflict(exc.message) from exc
             new_price = _stay_price(
                 listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
             )
@@ -575,13 +586,10 @@ def booking_change(
                 new_guests,
             )
             booking.total_price = new_price
-            # One UPDATE: the old nights stay held until the new ones are (PostgreSQL checks
-            # the exclusion constraint against the row's new range).
             booking.save(update_fields=["check_in", "check_out", "guests", "total_price"])
             _log_after_commit("booking changed", booking)
-            cache_generations_forget_on_commit(AVAILABILITY)
     except IntegrityError as exc:
-        if not _is_exclusion_violation(exc):
+        if not is_exclusion_violation(exc):
             raise
         BOOKING_CONFLICTS.inc()
         raise BookingConflict() from exc

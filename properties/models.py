@@ -140,9 +140,14 @@ class Property(TimeStampedModel):
     location = models.CharField(max_length=255, validators=[validate_visible_text])
     availability = models.BooleanField(default=True)
     # False: a booking is a request the host accepts or declines (bookings/services.py).
-    instant_book = models.BooleanField(default=True)
+    # Database defaults too: code that predates the columns (a rolling deploy, an older
+    # migration's state) still inserts rows.
+    instant_book = models.BooleanField(default=True, db_default=True)
     cancellation_policy = models.CharField(
-        max_length=10, choices=CancellationPolicy.choices, default=CancellationPolicy.FLEXIBLE
+        max_length=10,
+        choices=CancellationPolicy.choices,
+        default=CancellationPolicy.FLEXIBLE,
+        db_default=CancellationPolicy.FLEXIBLE,
     )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
 

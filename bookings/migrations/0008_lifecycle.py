@@ -2,18 +2,9 @@
 
 import django.db.models.deletion
 from django.conf import settings
-from django.contrib.postgres.constraints import ExclusionConstraint
-from django.contrib.postgres.fields import DateRangeField, RangeBoundary, RangeOperators
 from django.db import migrations, models
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Coalesce
-
-from core.migration_operations import PostgreSQLAddConstraint, PostgreSQLRunSQL
-
-
-class DateRange(models.Func):
-    function = "daterange"
-    output_field = DateRangeField()
 
 
 def cancelled_rows_record_their_free_refund(apps, schema_editor):
@@ -29,8 +20,7 @@ def cancelled_rows_record_their_free_refund(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0005_booking_currency_from_listing"),
-        ("properties", "0008_booking_mode_and_cancellation_policy"),
+        ("bookings", "0007_confirmed_bookings_hold_their_nights"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -159,32 +149,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(cancelled_rows_record_their_free_refund, migrations.RunPython.noop),
-        # Pending requests hold their nights too (migration 0002's constraint covered
-        # confirmed stays only).
-        migrations.SeparateDatabaseAndState(
-            database_operations=[
-                PostgreSQLRunSQL(
-                    "ALTER TABLE bookings_booking "
-                    "DROP CONSTRAINT booking_no_overlapping_confirmed_stays",
-                    migrations.RunSQL.noop,
-                ),
-                PostgreSQLAddConstraint(
-                    "booking",
-                    ExclusionConstraint(
-                        name="booking_no_overlapping_held_stays",
-                        expressions=[
-                            ("property", RangeOperators.EQUAL),
-                            (
-                                DateRange("check_in", "check_out", RangeBoundary()),
-                                RangeOperators.OVERLAPS,
-                            ),
-                        ],
-                        condition=Q(status__in=["pending", "confirmed"]),
-                    ),
-                ),
-            ],
-            state_operations=[],
-        ),
         migrations.AddIndex(
             model_name="booking",
             index=models.Index(

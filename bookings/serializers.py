@@ -42,6 +42,10 @@ STATUS_TEXT = (
 class BookingTransitionOutputSerializer(serializers.ModelSerializer):
     """One step of the booking's history."""
 
+    from_status = serializers.ChoiceField(
+        choices=[("", "(new)"), *Booking.Status.choices],
+        help_text="The state before; empty for the booking's creation.",
+    )
     by = serializers.SerializerMethodField(
         help_text="Who: the guest or host's username; null for the system (expiry, completion)."
     )
@@ -51,7 +55,6 @@ class BookingTransitionOutputSerializer(serializers.ModelSerializer):
         fields = ["from_status", "to_status", "actor_role", "by", "reason", "created_at"]
         read_only_fields = fields
         extra_kwargs = {
-            "from_status": {"help_text": "Empty for the booking's creation."},
             "actor_role": {"help_text": "guest, host or system."},
         }
 
@@ -138,6 +141,7 @@ class PropertyBookingOutputSerializer(BookingOutputSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(component_name="BookingChange")
 class BookingChangeInputSerializer(serializers.Serializer):
     """New dates and/or guest count; what is left out stays as it is."""
 
@@ -156,6 +160,7 @@ class BookingChangeInputSerializer(serializers.Serializer):
         return attrs
 
 
+@extend_schema_serializer(component_name="BookingDecline")
 class BookingDeclineInputSerializer(serializers.Serializer):
     message = fields.TextField(
         max_length=1000,
@@ -166,10 +171,12 @@ class BookingDeclineInputSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_serializer(component_name="BookingAccept")
 class BookingAcceptInputSerializer(BookingDeclineInputSerializer):
     pass
 
 
+@extend_schema_serializer(component_name="BookingHostCancel")
 class BookingHostCancelInputSerializer(serializers.Serializer):
     reason = fields.TextField(
         max_length=1000, help_text="Required: why the stay is cancelled, shown to the guest."

@@ -322,7 +322,9 @@ def booking_request_expire(*, booking_id: int, now: datetime | None = None) -> B
     with transaction.atomic():
         booking = _booking_lock(booking_id=booking_id)
         now = now or timezone.now()
-        if booking is None or booking.status != PENDING or booking.expires_at > now:
+        if booking is None or booking.status != PENDING:
+            return None
+        if booking.expires_at is None or booking.expires_at > now:
             return None
         booking_transition(
             booking=booking,

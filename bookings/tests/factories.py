@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 import factory
@@ -47,7 +47,7 @@ class BookingFactory(factory.django.DjangoModelFactory[Booking]):
             return None
         stay = {"start": self.check_in, "end": self.check_out}
         listing = cast(Property, self.property)  # resolved by now; a SubFactory to mypy
-        expires_at = self.expires_at if self.status == "pending" else None
+        expires_at = cast(datetime, self.expires_at) if self.status == "pending" else None
         return Hold.objects.create(
             property=listing, kind=Hold.Kind.BOOKING, expires_at=expires_at, **stay
         )

@@ -153,6 +153,7 @@ def test_accept_decline_cancel_and_expiry_of_one_request_end_in_exactly_one_outc
     host, guest = client_for(listing.owner), client_for(pending.guest)
     url = f"/api/bookings/{pending.pk}/"
     # The expiry job's clock is past the deadline; the others act before it.
+    assert pending.expires_at is not None
     far_future = pending.expires_at + timedelta(seconds=1)
 
     results = run_simultaneously(

@@ -11,7 +11,7 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bookings.policies import POLICIES, refund_compute
+from bookings.policies import POLICIES, Refund, refund_compute
 from bookings.services import booking_cancel, booking_cancellation_preview
 from bookings.tests.factories import BookingFactory
 from conftest import client_for
@@ -81,7 +81,7 @@ def test_cancelling_stops_exactly_when_the_check_in_day_begins_locally(zone):
         with pytest.raises(BookingNotCancellable, match="check-in day"):
             booking_cancel(guest=too_late.guest, booking_id=too_late.pk)
 
-    assert (cancelled.refund_amount, cancelled.cancellation_fee) == (0, 300)
+    assert (cancelled.refund_amount, cancelled.cancellation_fee) == (Decimal(0), Decimal(300))
     assert preview["is_cancellable"] is False
     too_late.refresh_from_db()
     assert too_late.status == "confirmed"
@@ -117,19 +117,22 @@ def test_the_cleaning_fee_and_taxes_follow_the_terms():
         ("cleaning_fee", Decimal("50.00")),
         ("tax", Decimal("32.00")),  # 10% of 320
     ]
-    common = {
-        "policy": "strict",
-        "lines": lines,
-        "paid": Decimal("352.00"),
-        "currency": "USD",
-        "check_in": CHECK_IN,
-        "check_in_time": time(15),
-        "time_zone": "UTC",
-    }
 
-    half = refund_compute(**common, now=datetime(2030, 7, 10, tzinfo=UTC))
-    none = refund_compute(**common, now=datetime(2030, 7, 19, tzinfo=UTC))
-    started = refund_compute(**common, now=datetime(2030, 7, 20, tzinfo=UTC))
+    def at(now: datetime) -> Refund:
+        return refund_compute(
+            policy="strict",
+            lines=lines,
+            paid=Decimal("352.00"),
+            currency="USD",
+            check_in=CHECK_IN,
+            check_in_time=time(15),
+            time_zone="UTC",
+            now=now,
+        )
+
+    half = at(datetime(2030, 7, 10, tzinfo=UTC))
+    none = at(datetime(2030, 7, 19, tzinfo=UTC))
+    started = at(datetime(2030, 7, 20, tzinfo=UTC))
 
     # 50% of 270 nightly + the 50 cleaning fee, and tax on 185/320 of 32.
     assert (half.refund_amount, half.cancellation_fee) == (Decimal("203.50"), Decimal("148.50"))

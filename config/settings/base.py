@@ -367,6 +367,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Hosts list properties; guests search them and book free dates.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # One name for the booking states wherever they appear (status, history's from/to).
+    "ENUM_NAME_OVERRIDES": {"BookingStatusEnum": "bookings.models.Booking.Status"},
     # Swagger UI and ReDoc assets come from drf-spectacular-sidecar, served by the app itself.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

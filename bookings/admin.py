@@ -1,9 +1,44 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 
-from bookings.models import Booking
+from bookings.models import Booking, BookingRevision, BookingTransition
 from bookings.services import booking_cancel
 from core.exceptions import ApplicationError
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class BookingTransitionInline(ReadOnlyInline):
+    """The booking's history, written only by bookings.transitions."""
+
+    model = BookingTransition
+    fields = ["created_at", "from_status", "to_status", "actor_role", "actor", "reason"]
+    readonly_fields = fields
+
+
+class BookingRevisionInline(ReadOnlyInline):
+    model = BookingRevision
+    fields = [
+        "created_at",
+        "old_check_in",
+        "old_check_out",
+        "old_guests",
+        "old_total_price",
+        "new_check_in",
+        "new_check_out",
+        "new_guests",
+        "new_total_price",
+    ]
+    readonly_fields = fields
 
 
 @admin.register(Booking)
@@ -28,6 +63,7 @@ class BookingAdmin(admin.ModelAdmin):
     list_select_related = ["property", "guest"]
     ordering = ["-created_at", "-id"]
     actions = ["cancel_selected"]
+    inlines = [BookingTransitionInline, BookingRevisionInline]
 
     def get_queryset(self, request):
         # The change page is titled by the booking, which names its property.

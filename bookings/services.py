@@ -166,7 +166,8 @@ def booking_create(
             )
             booking_transition_created(booking=booking, actor=guest)
             _log_after_commit("booking created", booking)
-            transaction.on_commit(BOOKINGS_CREATED.inc)
+            if status == CONFIRMED:  # a request counts when the host accepts it
+                transaction.on_commit(BOOKINGS_CREATED.inc)
     except IntegrityError as exc:
         # The exclusion constraint caught what the check above could not see (a writer that
         # skipped the lock). Anything else is a bug and surfaces.

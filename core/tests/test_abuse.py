@@ -37,6 +37,12 @@ pytestmark = pytest.mark.django_db
 FOREIGN_OBJECT_STATUS = {
     ("GET", "/api/bookings/{id}/"): 404,  # a guest's booking is not even shown to exist
     ("DELETE", "/api/bookings/{id}/"): 404,
+    ("PATCH", "/api/bookings/{id}/"): 404,
+    ("GET", "/api/bookings/{id}/cancellation/"): 404,
+    # Host actions: not the caller's listing, so not shown to exist either.
+    ("POST", "/api/bookings/{id}/accept/"): 404,
+    ("POST", "/api/bookings/{id}/decline/"): 404,
+    ("POST", "/api/bookings/{id}/host-cancel/"): 404,
     ("GET", "/api/properties/{id}/"): 200,  # listings are public
     ("PUT", "/api/properties/{id}/"): 403,
     ("PATCH", "/api/properties/{id}/"): 403,
@@ -95,6 +101,8 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
         "photo_ids": [photo.pk],
         "start": str(booking.check_out),
         "end": str(booking.check_out + timedelta(days=1)),
+        "guests": 2,
+        "reason": "Pwned",
     }
 
     response = getattr(attacker, method.lower())(

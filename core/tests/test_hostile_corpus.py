@@ -154,6 +154,14 @@ class World:
         self.password_hash = self.user.password
         self.listing = PropertyFactory.create(owner=self.user)
         self.booking = BookingFactory.create(guest=self.user, property=self.listing)
+        # What the host's accept and decline act on (the user is guest and host alike here).
+        self.request = BookingFactory.create(
+            guest=self.user,
+            property=self.listing,
+            status="pending",
+            check_in=utc_today() + timedelta(days=40),
+            check_out=utc_today() + timedelta(days=42),
+        )
         self.other_listing = PropertyFactory.create()
         self.photo = PhotoFactory.create(property=self.listing, position=0)
         self.block = Hold.objects.create(
@@ -171,6 +179,8 @@ class World:
         ids: dict[str, int | str] = {
             "id": self.booking.pk if path.startswith("/api/bookings/") else self.listing.pk
         }
+        if path.endswith(("/accept/", "/decline/")):
+            ids["id"] = self.request.pk
         ids["property_id"] = self.listing.pk
         ids["code"] = "wifi"  # an amenity the migrations seed
         ids["photo_id"] = self.photo.pk

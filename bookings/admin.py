@@ -21,13 +21,19 @@ class BookingTransitionInline(ReadOnlyInline):
     """The booking's history, written only by bookings.transitions."""
 
     model = BookingTransition
-    fields = ["created_at", "from_status", "to_status", "actor_role", "actor", "reason"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "created_at",
+        "from_status",
+        "to_status",
+        "actor_role",
+        "actor",
+        "reason",
+    )
 
 
 class BookingRevisionInline(ReadOnlyInline):
     model = BookingRevision
-    fields = [
+    fields = readonly_fields = (
         "created_at",
         "old_check_in",
         "old_check_out",
@@ -37,8 +43,7 @@ class BookingRevisionInline(ReadOnlyInline):
         "new_check_out",
         "new_guests",
         "new_total_price",
-    ]
-    readonly_fields = fields
+    )
 
 
 @admin.register(Booking)

@@ -127,6 +127,9 @@ def test_accept_confirms_clears_the_deadline_and_records_who():
     booking = booking_accept(host=host, booking_id=pending.pk, message="Welcome!")
 
     assert (booking.status, booking.expires_at) == ("confirmed", None)
+    assert booking.hold is not None
+    booking.hold.refresh_from_db()
+    assert booking.hold.expires_at is None  # the nights no longer lapse
     last = booking.transitions.get(to_status="confirmed")
     assert (last.from_status, last.to_status, last.actor, last.reason) == (
         "pending",
@@ -152,7 +155,7 @@ def test_decline_frees_the_nights():
 
     declined = booking_decline(host=pending.property.owner, booking_id=pending.pk, message="No")
 
-    assert declined.status == "declined"
+    assert (declined.status, declined.hold) == ("declined", None)
     other = request(pending.property, start=11, end=12)
     assert other.status == "pending"
 

@@ -82,7 +82,7 @@ _DETAIL_ROW = CompiledQuery(
 _DETAIL_AMENITY_CODES = CompiledQuery(
     lambda property_id: (
         Amenity.objects.filter(properties=property_id)
-        .order_by(*Amenity._meta.ordering)
+        .order_by("category", "code")  # the vocabulary's order (Amenity.Meta.ordering)
         .values("code")
     ),
     property_id=_NO_ID,

@@ -3,7 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from rest_framework.settings import api_settings
+from rest_framework.renderers import JSONRenderer
 
 from accounts.tests.factories import UserFactory
 from core.stays import utc_today
@@ -460,7 +460,7 @@ def test_detail_is_exactly_the_serializers_representation(api_client):
 
     for listing in (bare, full):
         expected = PropertySerializer(Property.objects.get(pk=listing.pk)).data
-        rendered = api_settings.DEFAULT_RENDERER_CLASSES[0]().render(expected)
+        rendered = JSONRenderer().render(expected)
         assert api_client.get(detail(listing)).content == rendered
 
 

@@ -94,7 +94,9 @@ def feed_parse(
     text = text.removeprefix("\ufeff")
     try:
         calendar = icalendar.Calendar.from_ical(text)
-    except ValueError as exc:
+    # The parser's own failure is a ValueError; a few malformed inputs trip over its internals
+    # instead (a property given twice where one is expected: found by fuzzing, icalendar 7.3).
+    except (ValueError, AttributeError, TypeError, IndexError) as exc:
         raise FeedUnreadable(f"The feed is not an iCalendar (RFC 5545) file: {exc}"[:500]) from exc
     if calendar.name != "VCALENDAR":
         raise FeedUnreadable(f"The feed is a {calendar.name[:40]}, not a VCALENDAR.")
@@ -115,7 +117,7 @@ def feed_parse(
             continue
         try:
             start, end = _nights(vevent, zone)
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:
             parsed.skip(uid, f"unreadable DTSTART/DTEND/DURATION: {exc}"[:200])
             continue
         if end <= window_start or start >= window_end:
@@ -184,6 +186,8 @@ def _value(vevent: icalendar.cal.Component, name: str) -> Any:
     """A date-valued property's Python value (a date, datetime or timedelta; or, from a
     hostile feed, something else, which the callers check); a broken one raises ValueError."""
     value: Any = vevent[name]
+    if isinstance(value, list):
+        raise ValueError(f"{name} appears more than once")
     return value.dt
 
 

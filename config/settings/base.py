@@ -348,6 +348,7 @@ REST_FRAMEWORK = {
             "login_username": env_str("LOGIN_THROTTLE_RATE", default="10/min"),
             "login_address": env_str("LOGIN_ADDRESS_THROTTLE_RATE", default="30/min"),
             "photo_upload": env_str("PHOTO_UPLOAD_THROTTLE_RATE", default="60/hour"),
+            "ical_sync": env_str("ICAL_SYNC_THROTTLE_RATE", default="60/hour"),
         }.items()
     },
     # Client address = REMOTE_ADDR unless the operator says how many proxies sit in front;

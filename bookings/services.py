@@ -3,7 +3,6 @@ import json
 import logging
 from datetime import date, timedelta
 
-import psycopg.errors
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,12 +10,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, IdempotencyKey
-from bookings.selectors import booking_overlap_exists
-from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
+from calendars.models import Hold
+from calendars.services import hold_create, hold_release, is_exclusion_violation
 from core.exceptions import (
     BookingConflict,
     BookingNotCancellable,
     IdempotencyKeyReused,
+    NightsTaken,
     NotFound,
     PropertyUnavailable,
 )
@@ -48,10 +48,6 @@ def _log_after_commit(event: str, booking: Booking) -> None:
     transaction.on_commit(lambda: logger.info(event, extra=fields))
 
 
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
-    return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
-
-
 def booking_create(
     *, guest: User, property_id: int, check_in: date, check_out: date, guests: int = 1
 ) -> Booking:
@@ -77,13 +73,16 @@ def booking_create(
                 raise ValidationError(errors)
             if not listing.availability:
                 raise PropertyUnavailable()
-            if booking_overlap_exists(
-                property_id=listing.pk, check_in=check_in, check_out=check_out
-            ):
+            try:
+                hold = hold_create(
+                    listing=listing, start=check_in, end=check_out, kind=Hold.Kind.BOOKING
+                )
+            except NightsTaken as exc:
                 BOOKING_CONFLICTS.inc()
-                raise BookingConflict()
+                raise BookingConflict(exc.message) from exc
             booking = Booking.objects.create(
                 property=listing,
+                hold=hold,
                 guest=guest,
                 check_in=check_in,
                 check_out=check_out,
@@ -93,12 +92,10 @@ def booking_create(
             )
             _log_after_commit("booking created", booking)
             transaction.on_commit(BOOKINGS_CREATED.inc)
-            # Availability searches cached before this commit no longer hold.
-            cache_generations_forget_on_commit(AVAILABILITY)
     except IntegrityError as exc:
         # The exclusion constraint caught what the check above could not see (a writer that
         # skipped the lock). Anything else is a bug and surfaces.
-        if not _is_exclusion_violation(exc):
+        if not is_exclusion_violation(exc):
             raise
         BOOKING_CONFLICTS.inc()
         raise BookingConflict() from exc
@@ -181,7 +178,7 @@ def booking_cancel(*, guest: User, booking_id: int) -> Booking:
     with transaction.atomic():
         booking = (
             Booking.objects.select_for_update(of=("self",))
-            .select_related("property")
+            .select_related("property", "hold")
             .filter(pk=booking_id, guest=guest)
             .first()
         )
@@ -193,10 +190,13 @@ def booking_cancel(*, guest: User, booking_id: int) -> Booking:
             raise BookingNotCancellable(
                 "The check-in day has come; this booking can no longer be cancelled."
             )
+        hold = booking.hold
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
-        booking.save(update_fields=["status", "cancelled_at"])
+        booking.hold = None
+        booking.save(update_fields=["status", "cancelled_at", "hold"])
+        if hold is not None:
+            hold_release(hold=hold)
         _log_after_commit("booking cancelled", booking)
         transaction.on_commit(BOOKINGS_CANCELLED.inc)
-        cache_generations_forget_on_commit(AVAILABILITY)
     return booking

@@ -4,9 +4,9 @@ from django.utils.cache import patch_cache_control
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, renderers, status
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.throttling import UserRateThrottle
-from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.views import APIView
 
 from calendars.feeds import (

@@ -15,9 +15,9 @@ from django.db.models.functions import (
     Sqrt,
     Substr,
 )
+from django.utils import timezone
 
-from bookings.models import Booking
-from bookings.selectors import booking_overlap_q
+from calendars.selectors import hold_taken_exists
 from core.cache_generations import LISTINGS, cache_generations_get_or_compute
 from core.local_time import date_vs_local_today_q
 from core.stays import MAX_DAYS_AHEAD
@@ -188,13 +188,10 @@ def property_available_between(
     """Properties a booking of [check_in, check_out) for `guests` would succeed on (bar
     booking one's own): open, big enough, with no confirmed stay overlapping, and with
     check_in neither before the listing's local today nor past its booking window."""
-    taken = Booking.objects.filter(
-        booking_overlap_q(check_in=check_in, check_out=check_out), property_id=OuterRef("pk")
-    )
     return queryset.filter(
         date_vs_local_today_q(day=check_in, lookup="gte"),
         date_vs_local_today_q(day=check_in - timedelta(days=MAX_DAYS_AHEAD), lookup="lte"),
-        ~Exists(taken),
+        ~hold_taken_exists(start=check_in, end=check_out, now=timezone.now()),
         availability=True,
         max_guests__gte=guests,
     )

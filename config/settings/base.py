@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "properties",
+    "calendars",
     "bookings",
     "photos",
 ]
@@ -400,6 +401,10 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "accounts", "description": "Register, sign in and out, tokens, your profile."},
         {"name": "properties", "description": "Search places, list your own, see free nights."},
+        {
+            "name": "calendar",
+            "description": "A listing's nights: hosts block dates and sync with other platforms.",
+        },
         {"name": "bookings", "description": "Book a stay, see and cancel your bookings."},
         {"name": "operations", "description": "For load balancers and monitoring."},
     ],

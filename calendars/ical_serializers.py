@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from calendars.feeds import feed_url_normalize
@@ -15,6 +15,7 @@ class IcalExportOutputSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+@extend_schema_serializer(component_name="IcalFeedCreate")
 class IcalFeedInputSerializer(serializers.Serializer):
     url = fields.CharField(
         max_length=2000,

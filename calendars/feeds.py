@@ -156,7 +156,7 @@ def ical_feed_create(*, listing: Property, url: str, name: str = "") -> IcalFeed
 def ical_feed_delete(*, feed: IcalFeed) -> None:
     """Stop importing a feed: its events' holds are released with it."""
     with transaction.atomic():
-        Property.objects.select_for_update().only("pk").get(pk=feed.property_id)
+        Property.all_objects.select_for_update().only("pk").get(pk=feed.property_id)
         for event in IcalFeedEvent.objects.filter(feed=feed, hold__isnull=False).select_related(
             "hold"
         ):
@@ -213,7 +213,9 @@ def ical_feed_sync(*, feed_id: int) -> SyncOutcome:
 
     with transaction.atomic():
         # The hold services' lock: a booking or block of this listing waits for the sync.
-        Property.objects.select_for_update().only("pk").get(pk=listing.pk)
+        Property.all_objects.select_for_update().only("pk").get(pk=listing.pk)
+        if not IcalFeed.objects.filter(pk=feed.pk).exists():
+            raise NotFound("No such calendar feed.")  # removed by its host while we fetched
         stored = {
             event.uid: event
             for event in IcalFeedEvent.objects.filter(feed=feed).select_related("hold")
@@ -244,8 +246,12 @@ def ical_feeds_sync_all() -> Iterable[SyncOutcome]:
     """Sync every feed of every listed property, one after the other (each in its own
     transaction, so one slow or broken feed delays the others but never undoes them)."""
     feed_ids = IcalFeed.objects.filter(property__deleted_at__isnull=True).order_by("pk")
-    for feed_id in feed_ids.values_list("pk", flat=True):
-        yield ical_feed_sync(feed_id=feed_id)
+    for feed_id in list(feed_ids.values_list("pk", flat=True)):
+        try:
+            outcome = ical_feed_sync(feed_id=feed_id)
+        except NotFound:
+            continue  # its host removed it since the list was read
+        yield outcome
 
 
 def _reconcile(

@@ -14,6 +14,7 @@
   compressed bodies (Accept-Encoding: identity), so no decompression bomb.
 """
 
+import concurrent.futures
 import http.client
 import ipaddress
 import socket
@@ -25,6 +26,8 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 
 USER_AGENT = "BookingAPI-iCal-Import/1.0"
+# Name lookups, off the calling thread so that they obey the fetch's deadline.
+_RESOLVER = concurrent.futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="ical-dns")
 READ_CHUNK = 64 * 1024
 
 
@@ -79,12 +82,15 @@ def _address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> 
 
 def _resolve(host: str, port: int, allow_private: bool, deadline: float) -> str:
     """One address of `host` to connect to; every address it resolves to must be allowed."""
+    # getaddrinfo() has no timeout of its own (the system resolver may retry for half a
+    # minute): it runs in a helper thread, and the fetch gives up on it at the deadline.
+    lookup = _RESOLVER.submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=max(0.0, deadline - time.monotonic()))
+    except concurrent.futures.TimeoutError as exc:
+        raise FetchError(f"The host {host} could not be resolved in time.") from exc
     except (socket.gaierror, UnicodeError) as exc:
         raise FetchError(f"The host {host} could not be resolved: {exc}") from exc
-    if time.monotonic() > deadline:
-        raise FetchError("The feed did not answer in time.")
     addresses = [str(info[4][0]) for info in infos]
     if not addresses:
         raise FetchError(f"The host {host} has no address.")

@@ -1,5 +1,8 @@
 """Fetching feeds from a real local HTTP server: limits, failures, redirects and the SSRF rule."""
 
+import socket
+import threading
+import time
 from datetime import date
 
 import pytest
@@ -158,3 +161,20 @@ def test_url_problems_are_named_before_any_fetch(url, problem):
 def test_the_setting_allows_private_addresses_but_never_other_schemes():
     assert url_problem("http://127.0.0.1:8000/a.ics", allow_private=True) == ""
     assert "only http and https" in url_problem("file:///etc/passwd", allow_private=True)
+
+
+def test_a_name_lookup_that_hangs_runs_into_the_deadline(settings, monkeypatch):
+    settings.ICAL_FETCH_TIMEOUT_SECONDS = 1
+    release = threading.Event()
+
+    def hanging(*args, **kwargs):
+        release.wait(10)
+        raise socket.gaierror("gave up")
+
+    monkeypatch.setattr("socket.getaddrinfo", hanging)
+    started = time.monotonic()
+
+    with pytest.raises(FetchError, match="could not be resolved in time"):
+        feed_fetch("https://calendar.example.com/feed.ics")
+    assert time.monotonic() - started < 3
+    release.set()

@@ -168,7 +168,9 @@ def feed_fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
             if response.status == 304:
                 return Fetched(status=304, body=b"", etag=etag, last_modified=last_modified)
             if response.status != 200:
-                raise FetchError(f"The feed answered HTTP {response.status} {response.reason}.")
+                raise FetchError(
+                    f"The feed answered HTTP {response.status} {response.reason[:100]}."
+                )
             if response.getheader("Content-Encoding", "identity").lower() != "identity":
                 raise FetchError("The feed answered with a compressed body, which is refused.")
             body = _read_limited(response, sock, max_bytes=max_bytes, deadline=deadline)

@@ -1,4 +1,5 @@
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from bookings.models import Booking
 from bookings.selectors import booking_upcoming_q
@@ -33,13 +34,15 @@ class BookingFilter(filters.FilterSet):
         )
 
 
+# A listing id: ASCII digits, at most 18 of them (core.api.urls.ID_PATTERN), below bigint's limit.
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": 10**18 - 1})
+class IdFilter(AsciiNumberFilter):
+    def __init__(self, **kwargs):
+        super().__init__(max_digits=18, decimal_places=0, **kwargs)
+
+
 class HostBookingFilter(BookingFilter):
-    listing = AsciiNumberFilter(
-        field_name="property_id",
-        max_digits=19,
-        decimal_places=0,
-        help_text="Only this listing's bookings (its id).",
-    )
+    listing = IdFilter(field_name="property_id", help_text="Only this listing's bookings (its id).")
     start = DateFilter(
         field_name="check_out",
         lookup_expr="gt",

@@ -85,6 +85,10 @@ class BookingOutputSerializer(serializers.ModelSerializer):
     property = serializers.CharField(source="property.title", help_text="The property's title.")
     nights = serializers.IntegerField()
     status = serializers.SerializerMethodField(help_text=STATUS_TEXT)
+    cancelled_by = serializers.ChoiceField(
+        choices=[("", "(not cancelled)"), *Booking.Party.choices],
+        help_text="guest or host once cancelled; empty otherwise.",
+    )
     history = BookingTransitionOutputSerializer(
         source="transitions", many=True, help_text="Every state change, oldest first."
     )
@@ -117,7 +121,6 @@ class BookingOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
         extra_kwargs = {
             "expires_at": {"help_text": "A request's deadline for the host; null otherwise."},
-            "cancelled_by": {"help_text": "guest or host once cancelled; empty otherwise."},
             "refund_amount": {"help_text": "Once cancelled: what the guest gets back."},
             "cancellation_fee": {
                 "help_text": "Once cancelled: what is kept (refund_amount + cancellation_fee "

@@ -1,6 +1,7 @@
 from datetime import timedelta
+from decimal import Decimal
 
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from bookings.models import Booking
@@ -27,9 +28,43 @@ class BookingInputSerializer(serializers.Serializer):
     )
 
 
+class PriceLineSerializer(serializers.Serializer):
+    """One line of the bill as the booking stored it (rates.pricing.Line)."""
+
+    kind = serializers.CharField(
+        help_text="nights, weekly_discount, monthly_discount, cleaning_fee, extra_guests or tax."
+    )
+    # DRF takes declared fields out of the class: this does not shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    quantity = serializers.IntegerField()
+    unit_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
 class BookingOutputSerializer(serializers.ModelSerializer):
     property = serializers.CharField(source="property.title", help_text="The property's title.")
     nights = serializers.IntegerField()
+    price_lines = serializers.SerializerMethodField(
+        help_text="The bill when the booking was made; total_price is their sum. Empty for "
+        "bookings made before line items existed."
+    )
+
+    @extend_schema_field(PriceLineSerializer(many=True))
+    def get_price_lines(self, booking) -> list:
+        lines = (booking.price_lines or {}).get("lines", [])
+        return list(
+            PriceLineSerializer(
+                [
+                    {
+                        **line,
+                        "unit_amount": Decimal(line["unit_amount"]),
+                        "amount": Decimal(line["amount"]),
+                    }
+                    for line in lines
+                ],
+                many=True,
+            ).data
+        )
 
     class Meta:
         model = Booking
@@ -43,6 +78,7 @@ class BookingOutputSerializer(serializers.ModelSerializer):
             "guests",
             "total_price",
             "currency",
+            "price_lines",
             "status",
             "created_at",
         ]

@@ -11,7 +11,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, IdempotencyKey
-from bookings.selectors import booking_overlap_exists
 from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
 from core.exceptions import (
     BookingConflict,
@@ -28,8 +27,14 @@ from core.metrics import (
     IDEMPOTENT_REPLAYS,
 )
 from core.request_context import request_id_var
-from core.stays import stay_date_errors, stay_shape_errors
+from core.stays import stay_shape_errors
 from properties.models import Property
+from rates.pricing import StayPrice, rate_plan_of, stay_price
+from rates.selectors import LISTING as STAY_LISTING_ERROR
+from rates.selectors import NIGHTS as STAY_NIGHTS_ERROR
+from rates.selectors import stay_errors
+
+STATE_ERRORS = (STAY_LISTING_ERROR, STAY_NIGHTS_ERROR)
 
 logger = logging.getLogger("booking.bookings")
 
@@ -52,6 +57,35 @@ def _is_exclusion_violation(exc: IntegrityError) -> bool:
     return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
 
 
+def _stay_checked_and_priced(
+    *, listing: Property, check_in: date, check_out: date, guests: int
+) -> StayPrice:
+    """rates' one stay check and one price function (issue 15), inside booking_create's lock.
+    Raises ValidationError for the request's own fields, PropertyUnavailable when the host has
+    closed the listing, BookingConflict when a night is taken, closed or too near another
+    stay."""
+    plan = rate_plan_of(listing)
+    errors = stay_errors(
+        listing=listing,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        now=timezone.now(),
+        plan=plan,
+    )
+    invalid = {field: messages for field, messages in errors.items() if field not in STATE_ERRORS}
+    if invalid:
+        raise ValidationError(invalid)
+    if STAY_LISTING_ERROR in errors:
+        raise PropertyUnavailable()
+    if STAY_NIGHTS_ERROR in errors:
+        BOOKING_CONFLICTS.inc()
+        raise BookingConflict(" ".join(errors[STAY_NIGHTS_ERROR]))
+    return stay_price(
+        listing=listing, check_in=check_in, check_out=check_out, guests=guests, plan=plan
+    )
+
+
 def booking_create(
     *, guest: User, property_id: int, check_in: date, check_out: date, guests: int = 1
 ) -> Booking:
@@ -70,26 +104,18 @@ def booking_create(
                 raise ValidationError({"property_id": ["No property with this id."]})
             if listing.owner_id == guest.pk:
                 raise ValidationError({"property_id": ["You cannot book your own property."]})
-            errors = stay_date_errors(check_in=check_in, today=local_today(listing.time_zone))
-            if guests > listing.max_guests:
-                errors["guests"] = [f"This place takes at most {listing.max_guests} guests."]
-            if errors:
-                raise ValidationError(errors)
-            if not listing.availability:
-                raise PropertyUnavailable()
-            if booking_overlap_exists(
-                property_id=listing.pk, check_in=check_in, check_out=check_out
-            ):
-                BOOKING_CONFLICTS.inc()
-                raise BookingConflict()
+            price = _stay_checked_and_priced(
+                listing=listing, check_in=check_in, check_out=check_out, guests=guests
+            )
             booking = Booking.objects.create(
                 property=listing,
                 guest=guest,
                 check_in=check_in,
                 check_out=check_out,
                 guests=guests,
-                total_price=listing.price_per_night * (check_out - check_in).days,
-                currency=listing.currency,
+                total_price=price.total,
+                currency=price.currency,
+                price_lines=price.as_json(),
             )
             _log_after_commit("booking created", booking)
             transaction.on_commit(BOOKINGS_CREATED.inc)

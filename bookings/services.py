@@ -29,7 +29,7 @@ from core.metrics import (
 from core.request_context import request_id_var
 from core.stays import stay_shape_errors
 from properties.models import Property
-from rates.pricing import StayPrice, rate_plan_of, stay_price
+from rates.pricing import StayPrice, rate_days_between, rate_plan_of, stay_price
 from rates.selectors import LISTING as STAY_LISTING_ERROR
 from rates.selectors import NIGHTS as STAY_NIGHTS_ERROR
 from rates.selectors import stay_errors
@@ -65,6 +65,7 @@ def _stay_checked_and_priced(
     closed the listing, BookingConflict when a night is taken, closed or too near another
     stay."""
     plan = rate_plan_of(listing)
+    days = rate_days_between(listing=listing, start=check_in, end=check_out)
     errors = stay_errors(
         listing=listing,
         check_in=check_in,
@@ -72,6 +73,7 @@ def _stay_checked_and_priced(
         guests=guests,
         now=timezone.now(),
         plan=plan,
+        days=days,
     )
     invalid = {field: messages for field, messages in errors.items() if field not in STATE_ERRORS}
     if invalid:
@@ -82,7 +84,12 @@ def _stay_checked_and_priced(
         BOOKING_CONFLICTS.inc()
         raise BookingConflict(" ".join(errors[STAY_NIGHTS_ERROR]))
     return stay_price(
-        listing=listing, check_in=check_in, check_out=check_out, guests=guests, plan=plan
+        listing=listing,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        plan=plan,
+        days=days,
     )
 
 

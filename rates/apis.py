@@ -11,7 +11,7 @@ from core.api.schema import error_responses
 from core.local_time import local_today
 from properties.models import Property
 from rates.models import RatePlan, Tax
-from rates.pricing import rate_plan_of, stay_price
+from rates.pricing import rate_days_between, rate_plan_of, stay_price
 from rates.selectors import calendar_nights, stay_errors
 from rates.serializers import (
     CalendarOutputSerializer,
@@ -185,8 +185,9 @@ class QuoteApi(APIView):
         query.is_valid(raise_exception=True)
         stay = query.validated_data
         plan = rate_plan_of(listing)
-        errors = stay_errors(listing=listing, plan=plan, now=timezone.now(), **stay)
-        price = stay_price(listing=listing, plan=plan, **stay)
+        days = rate_days_between(listing=listing, start=stay["check_in"], end=stay["check_out"])
+        errors = stay_errors(listing=listing, plan=plan, days=days, now=timezone.now(), **stay)
+        price = stay_price(listing=listing, plan=plan, days=days, **stay)
         return Response(
             QuoteOutputSerializer(
                 {

@@ -1,6 +1,7 @@
 import re
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -15,7 +16,7 @@ from rest_framework.views import APIView
 from accounts.models import User
 from bookings.filters import BookingFilter
 from bookings.models import Booking
-from bookings.selectors import booking_calendar, booking_list_for_guest, booking_list_for_property
+from bookings.selectors import booking_list_for_guest, booking_list_for_property
 from bookings.serializers import (
     BookingInputSerializer,
     BookingOutputSerializer,
@@ -24,6 +25,7 @@ from bookings.serializers import (
     PropertyBookingOutputSerializer,
 )
 from bookings.services import booking_cancel, booking_create, booking_create_idempotent
+from calendars.selectors import holds_in_window
 from core.api.schema import (
     EXAMPLE_CHECK_IN,
     EXAMPLE_CHECK_OUT,
@@ -168,11 +170,12 @@ class PropertyCalendarApi(APIView):
 
     @extend_schema(
         tags=["properties"],
-        summary="A property's booked nights",
-        description="Public, for drawing a calendar: the confirmed stays of a property that "
-        "touch the window [`from`, `to`), with no guest data. `from` may not be more than 730 "
-        "days ahead, `to` must be after `from` and at most 366 days later; those rules depend "
-        "on today, so the schema cannot state them.",
+        summary="A property's taken nights",
+        description="Public, for drawing a calendar: the ranges of a property's nights that "
+        "are taken (stays, pending requests, host blocks, imported events alike) and touch the "
+        "window [`from`, `to`), with no guest data and no word of who holds them. `from` may "
+        "not be more than 730 days ahead, `to` must be after `from` and at most 366 days "
+        "later; those rules depend on today, so the schema cannot state them.",
         parameters=[
             OpenApiParameter(
                 "from",
@@ -192,11 +195,15 @@ class PropertyCalendarApi(APIView):
             data=request.query_params, context={"today": local_today(listing.time_zone)}
         )
         query.is_valid(raise_exception=True)
-        stays = booking_calendar(
-            property_id=listing.pk,
-            start=query.validated_data["from"],
-            end=query.validated_data["to"],
-        )
+        stays = [
+            {"check_in": hold.start, "check_out": hold.end}
+            for hold in holds_in_window(
+                property_id=listing.pk,
+                start=query.validated_data["from"],
+                end=query.validated_data["to"],
+                now=timezone.now(),
+            )
+        ]
         return Response(CalendarOutputSerializer({"property_id": listing.pk, "booked": stays}).data)
 
 

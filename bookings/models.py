@@ -33,6 +33,16 @@ class Booking(models.Model):
     # The listing's currency when the booking was made (ISO 4217), kept with the amount.
     currency = models.CharField(max_length=3, default="USD")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    # The nights this booking holds (calendars.Hold, the one no-overlap table) while it holds
+    # any; a cancelled booking has none.
+    hold = models.OneToOneField(
+        "calendars.Hold",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="booking",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 

@@ -3,7 +3,6 @@ import json
 import logging
 from datetime import date, timedelta
 
-import psycopg.errors
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -11,11 +10,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from bookings.models import Booking, IdempotencyKey
-from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
+from calendars.models import Hold
+from calendars.services import hold_create, hold_release, is_exclusion_violation
 from core.exceptions import (
     BookingConflict,
     BookingNotCancellable,
     IdempotencyKeyReused,
+    NightsTaken,
     NotFound,
     PropertyUnavailable,
 )
@@ -51,10 +52,6 @@ def _log_after_commit(event: str, booking: Booking) -> None:
         "request_id": request_id_var.get(),
     }
     transaction.on_commit(lambda: logger.info(event, extra=fields))
-
-
-def _is_exclusion_violation(exc: IntegrityError) -> bool:
-    return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
 
 
 def _stay_checked_and_priced(
@@ -114,8 +111,16 @@ def booking_create(
             price = _stay_checked_and_priced(
                 listing=listing, check_in=check_in, check_out=check_out, guests=guests
             )
+            try:
+                hold = hold_create(
+                    listing=listing, start=check_in, end=check_out, kind=Hold.Kind.BOOKING
+                )
+            except NightsTaken as exc:
+                BOOKING_CONFLICTS.inc()
+                raise BookingConflict(exc.message) from exc
             booking = Booking.objects.create(
                 property=listing,
+                hold=hold,
                 guest=guest,
                 check_in=check_in,
                 check_out=check_out,
@@ -126,12 +131,10 @@ def booking_create(
             )
             _log_after_commit("booking created", booking)
             transaction.on_commit(BOOKINGS_CREATED.inc)
-            # Availability searches cached before this commit no longer hold.
-            cache_generations_forget_on_commit(AVAILABILITY)
     except IntegrityError as exc:
         # The exclusion constraint caught what the check above could not see (a writer that
         # skipped the lock). Anything else is a bug and surfaces.
-        if not _is_exclusion_violation(exc):
+        if not is_exclusion_violation(exc):
             raise
         BOOKING_CONFLICTS.inc()
         raise BookingConflict() from exc
@@ -214,7 +217,7 @@ def booking_cancel(*, guest: User, booking_id: int) -> Booking:
     with transaction.atomic():
         booking = (
             Booking.objects.select_for_update(of=("self",))
-            .select_related("property")
+            .select_related("property", "hold")
             .filter(pk=booking_id, guest=guest)
             .first()
         )
@@ -226,10 +229,13 @@ def booking_cancel(*, guest: User, booking_id: int) -> Booking:
             raise BookingNotCancellable(
                 "The check-in day has come; this booking can no longer be cancelled."
             )
+        hold = booking.hold
         booking.status = Booking.Status.CANCELLED
         booking.cancelled_at = timezone.now()
-        booking.save(update_fields=["status", "cancelled_at"])
+        booking.hold = None
+        booking.save(update_fields=["status", "cancelled_at", "hold"])
+        if hold is not None:
+            hold_release(hold=hold)
         _log_after_commit("booking cancelled", booking)
         transaction.on_commit(BOOKINGS_CANCELLED.inc)
-        cache_generations_forget_on_commit(AVAILABILITY)
     return booking

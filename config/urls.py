@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
     path("api/", include("accounts.urls")),
     path("api/", include("properties.urls")),
+    path("api/", include("calendars.urls")),
     path("api/", include("rates.urls")),
     path("api/", include("bookings.urls")),
     path("api/", include("photos.urls")),

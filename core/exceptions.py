@@ -48,6 +48,11 @@ class BookingConflict(Conflict):
     default_message = "These dates are not available: another booking overlaps them."
 
 
+class NightsTaken(Conflict):
+    code = "nights_taken"
+    default_message = "Some of these nights are already booked or blocked."
+
+
 class PropertyUnavailable(Conflict):
     code = "property_unavailable"
     default_message = "This property is not open for booking."

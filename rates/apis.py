@@ -14,8 +14,8 @@ from rates.models import RatePlan, Tax
 from rates.pricing import rate_days_between, rate_plan_of, stay_price
 from rates.selectors import calendar_nights, stay_errors
 from rates.serializers import (
-    CalendarOutputSerializer,
     CalendarQuerySerializer,
+    NightCalendarOutputSerializer,
     QuoteOutputSerializer,
     QuoteQuerySerializer,
     RateDaysInputSerializer,
@@ -143,7 +143,7 @@ class PropertyNightsApi(APIView):
             OpenApiParameter("from", type=OpenApiTypes.DATE, description="First date."),
             OpenApiParameter("to", type=OpenApiTypes.DATE, description="Day after the last."),
         ],
-        responses={200: CalendarOutputSerializer, **error_responses(400, 404)},
+        responses={200: NightCalendarOutputSerializer, **error_responses(400, 404)},
         auth=[],
     )
     def get(self, request, property_id):
@@ -159,7 +159,7 @@ class PropertyNightsApi(APIView):
             now=timezone.now(),
         )
         return Response(
-            CalendarOutputSerializer(
+            NightCalendarOutputSerializer(
                 {"property_id": listing.pk, "currency": listing.currency, "nights": nights}
             ).data
         )

@@ -33,6 +33,7 @@ from django.db.models.functions import Coalesce
 
 from calendars.models import Hold
 from calendars.selectors import hold_active_q, hold_overlap_q, hold_taken_exists
+from calendars.services import HOLD_PHRASE
 from core.local_time import _zones
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS, stay_shape_errors
 from properties.models import Property
@@ -60,11 +61,6 @@ def notice_deadline(*, listing: Property, plan: RatePlan, check_in: date) -> dat
     return datetime.combine(
         check_in - timedelta(days=plan.advance_notice_days), listing.check_in_from
     )
-
-
-def _nights_label(start: date, end: date) -> str:
-    last = end - timedelta(days=1)
-    return str(start) if start == last else f"{start} to {last}"
 
 
 def stay_errors(
@@ -139,8 +135,13 @@ def stay_errors(
         holds = holds.exclude(pk=exclude_hold.pk)
     for hold in holds.only("start", "end", "kind"):
         if hold.start < check_out and hold.end > check_in:
-            start, end = max(hold.start, check_in), min(hold.end, check_out)
-            add(NIGHTS, f"These nights are taken: {_nights_label(start, end)}.")
+            # The wording of calendars' own refusal (hold_create): the dates and the kind of
+            # hold, never whose.
+            add(
+                NIGHTS,
+                f"The nights from {hold.start} to {hold.end} (check-out day) are already "
+                f"{HOLD_PHRASE[Hold.Kind(hold.kind)]}.",
+            )
         elif hold.kind in STAY_KINDS:
             add(
                 NIGHTS,

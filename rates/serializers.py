@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -22,9 +23,24 @@ MAX_CALENDAR_DAYS = 366
 WEEKDAYS_HELP = "Weekday numbers, Monday 0 to Sunday 6."
 
 
+ASCII_DECIMAL = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,4})?")
+
+
+class DecimalField(serializers.DecimalField):
+    """A JSON number or a plain ASCII decimal string; never a boolean, nor digits of other
+    scripts (Decimal() reads fullwidth and Arabic-Indic digits as ASCII ones)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | float | Decimal | str):
+            self.fail("invalid")
+        if isinstance(data, str) and not ASCII_DECIMAL.fullmatch(data.strip()):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def _amount(**kwargs) -> serializers.DecimalField:
     """A fee: 0 up to the highest nightly price, in cents."""
-    return serializers.DecimalField(
+    return DecimalField(
         max_digits=9,
         decimal_places=2,
         min_value=Decimal(0),
@@ -34,7 +50,7 @@ def _amount(**kwargs) -> serializers.DecimalField:
 
 
 def _percent(**kwargs) -> serializers.DecimalField:
-    return serializers.DecimalField(
+    return DecimalField(
         max_digits=4,
         decimal_places=2,
         min_value=Decimal(0),
@@ -61,7 +77,7 @@ class TaxSerializer(serializers.Serializer):
         help_text="percent: of the stay's subtotal (nights, discount and fees); "
         "per_guest_night: an amount per guest per night.",
     )
-    value = serializers.DecimalField(
+    value = DecimalField(
         max_digits=9, decimal_places=2, min_value=Decimal("0.01"), max_value=MAX_PRICE_PER_NIGHT
     )
 
@@ -281,7 +297,7 @@ class CalendarNightSerializer(serializers.Serializer):
     closed_to_departure = serializers.BooleanField(help_text="No stay can end this day.")
 
 
-class CalendarOutputSerializer(serializers.Serializer):
+class NightCalendarOutputSerializer(serializers.Serializer):
     property_id = serializers.IntegerField()
     currency = serializers.CharField()
     nights = CalendarNightSerializer(many=True)

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "properties",
+    "calendars",
     "rates",
     "bookings",
     "photos",
@@ -389,6 +390,10 @@ SPECTACULAR_SETTINGS = {
     "TAGS": [
         {"name": "accounts", "description": "Register, sign in and out, tokens, your profile."},
         {"name": "properties", "description": "Search places, list your own, see free nights."},
+        {
+            "name": "calendar",
+            "description": "A listing's nights: hosts block dates and sync with other platforms.",
+        },
         {"name": "rates", "description": "A listing's prices and rules, its calendar, quotes."},
         {"name": "bookings", "description": "Book a stay, see and cancel your bookings."},
         {"name": "operations", "description": "For load balancers and monitoring."},

@@ -20,6 +20,7 @@ from accounts.services import token_pair_create
 from accounts.tests.factories import UserFactory
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
+from calendars.models import Hold
 from conftest import client_for
 from core.stays import utc_today
 from core.tests.test_settings import ROOT
@@ -42,6 +43,9 @@ FOREIGN_OBJECT_STATUS = {
     ("DELETE", "/api/properties/{id}/"): 403,
     ("GET", "/api/properties/{property_id}/availability/"): 200,  # public calendar, no guests
     ("GET", "/api/properties/{property_id}/bookings/"): 403,
+    ("GET", "/api/properties/{property_id}/blocks/"): 403,  # the host's private notes
+    ("POST", "/api/properties/{property_id}/blocks/"): 403,
+    ("DELETE", "/api/properties/{property_id}/blocks/{block_id}/"): 403,
     ("GET", "/api/properties/{property_id}/photos/"): 200,  # photos are public
     ("POST", "/api/properties/{property_id}/photos/"): 403,
     ("PUT", "/api/properties/{property_id}/photos/order/"): 403,
@@ -74,12 +78,20 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
     booking = BookingFactory.create()
     listing = booking.property
     photo = PhotoFactory.create(property=listing, position=0, caption="Mine")
+    block = Hold.objects.create(
+        property=listing,
+        kind=Hold.Kind.BLOCK,
+        start=booking.check_out + timedelta(days=5),
+        end=booking.check_out + timedelta(days=7),
+    )
+    holds = set(Hold.objects.values_list("pk", "start", "end"))
     before = (booking.status, booking.guest_id, listing.title, listing.price_per_night)
     attacker = client_for(UserFactory.create())
     url = path.format(
         id=booking.pk if "bookings/{id}" in path else listing.pk,
         property_id=listing.pk,
         photo_id=photo.pk,
+        block_id=block.pk,
     )
     body = {
         "title": "Pwned",
@@ -87,9 +99,13 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
         "location": "Nowhere",
         "caption": "Pwned",
         "photo_ids": [photo.pk],
+        "start": str(booking.check_out),
+        "end": str(booking.check_out + timedelta(days=1)),
     }
 
-    response = getattr(attacker, method.lower())(url, body if method in {"PUT", "PATCH"} else None)
+    response = getattr(attacker, method.lower())(
+        url, body if method in {"PUT", "PATCH", "POST"} else None
+    )
 
     assert response.status_code == FOREIGN_OBJECT_STATUS[(method, path)]
     if response.status_code in (403, 404):
@@ -101,6 +117,7 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
     assert (booking.status, booking.guest_id, listing.title, listing.price_per_night) == before
     assert listing.deleted_at is None
     assert list(Photo.objects.values_list("pk", "caption", "position")) == [(photo.pk, "Mine", 0)]
+    assert set(Hold.objects.values_list("pk", "start", "end")) == holds
 
 
 # --- API2 Broken authentication -------------------------------------------------------------

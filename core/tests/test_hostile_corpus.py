@@ -21,6 +21,7 @@ from accounts.services import token_pair_create
 from accounts.tests.factories import PASSWORD, UserFactory
 from bookings.models import Booking, IdempotencyKey
 from bookings.tests.factories import BookingFactory
+from calendars.models import Hold
 from core.api.fields import text_pattern
 from core.stays import utc_today
 from photos.models import Photo
@@ -155,6 +156,12 @@ class World:
         self.booking = BookingFactory.create(guest=self.user, property=self.listing)
         self.other_listing = PropertyFactory.create()
         self.photo = PhotoFactory.create(property=self.listing, position=0)
+        self.block = Hold.objects.create(
+            property=self.listing,
+            kind=Hold.Kind.BLOCK,
+            start=utc_today() + timedelta(days=50),
+            end=utc_today() + timedelta(days=52),
+        )
         self.sequence = 0
         # One client: each new one loads the middleware again (WhiteNoise scans every file).
         self.api_client = APIClient()
@@ -167,6 +174,7 @@ class World:
         ids["property_id"] = self.listing.pk
         ids["code"] = "wifi"  # an amenity the migrations seed
         ids["photo_id"] = self.photo.pk
+        ids["block_id"] = self.block.pk
         return path.format(**{**ids, **overrides})
 
     def valid_body(self, method: str, path: str, schema: dict, target: str = "") -> dict:
@@ -182,10 +190,13 @@ class World:
             "property_id": self.other_listing.pk,
             "check_in": str(start),
             "check_out": str(start + timedelta(days=2)),
+            "start": str(start),
+            "end": str(start + timedelta(days=2)),
             "title": "A title",
             "location": "Nairobi",
             "price_per_night": 75,
             "photo_ids": [self.photo.pk],
+            "edits": [{"start": str(start), "end": str(start + timedelta(days=2)), "closed": True}],
         }
         if path == "/api/login/":  # by username, or by email when the email is under attack
             known["username"] = self.user.username

@@ -272,7 +272,7 @@ def test_a_quote_says_every_reason_a_stay_is_not_bookable(api_client):
     assert body["errors"] == {
         "guests": ["This place takes at most 2 guests."],
         "check_out": [f"Stays arriving on {day(10)} must be at least 3 nights."],
-        "nights": [f"These nights are taken: {day(10)}."],
+        "nights": [f"The nights from {day(10)} to {day(11)} (check-out day) are already booked."],
     }
     assert body["total"] == 150.0
 

@@ -125,15 +125,16 @@ def test_capacity_and_the_availability_flag():
     }
 
 
-def test_held_nights_of_every_kind_and_never_who_holds_them():
+def test_held_nights_of_every_kind_and_never_whose_or_the_note():
     listing = PropertyFactory.create()
     hold(listing, 5, 8, kind=Hold.Kind.BLOCK, note="my private note")
     hold(listing, 10, 12)
 
     assert errors_for(listing, 7, 11) == {
         "nights": [
-            f"These nights are taken: {day(7)}.",
-            f"These nights are taken: {day(10)}.",
+            f"The nights from {day(5)} to {day(8)} (check-out day) are already blocked by the "
+            "host.",
+            f"The nights from {day(10)} to {day(12)} (check-out day) are already booked.",
         ]
     }
     assert errors_for(listing, 8, 10) == {}

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from accounts.models import User
 from bookings.models import Booking
+from calendars.models import Hold
 from core.cache_generations import AVAILABILITY, LISTINGS, cache_generations_forget_on_commit
 from core.stays import utc_today
 from photos.services import photo_create
@@ -107,9 +108,23 @@ class Command(BaseCommand):
                 )
             )
             self._amenities(rng, [listing[0] for listing in listings], batch_size)
-            made = Booking.objects.bulk_create(
-                self._bookings(rng, listings, user_ids, bookings), batch_size=batch_size
+            stays = self._bookings(rng, listings, user_ids, bookings)
+            # Each stay holds its nights (calendars.Hold), as booking_create's would.
+            holds = Hold.objects.bulk_create(
+                (
+                    Hold(
+                        property_id=stay.property_id,
+                        kind=Hold.Kind.BOOKING,
+                        start=stay.check_in,
+                        end=stay.check_out,
+                    )
+                    for stay in stays
+                ),
+                batch_size=batch_size,
             )
+            for stay, hold in zip(stays, holds, strict=True):
+                stay.hold = hold
+            made = Booking.objects.bulk_create(stays, batch_size=batch_size)
             # A running server must see the new rows at once, not after its caches expire.
             cache_generations_forget_on_commit(LISTINGS, AVAILABILITY)
 

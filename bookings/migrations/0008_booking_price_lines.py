@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0005_booking_currency_from_listing"),
+        ("bookings", "0007_confirmed_bookings_hold_their_nights"),
     ]
 
     operations = [

@@ -1,0 +1,53 @@
+from datetime import date, datetime
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from calendars.models import Hold
+
+
+def hold_active_q(*, now: datetime) -> Q:
+    """Holds that still hold their nights: all but pending requests past their expiry."""
+    return Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+
+
+def hold_overlap_q(*, start: date, end: date) -> Q:
+    """Holds sharing a night with [start, end). Ranges are half-open: a stay ending on the 5th
+    and one starting on the 5th share no night, so a guest may arrive the day another leaves.
+    The one definition of "taken", for every write and for the search."""
+    return Q(start__lt=end, end__gt=start)
+
+
+def holds_overlapping(*, property_id: int, start: date, end: date) -> QuerySet[Hold]:
+    """The listing's holds (void ones included) sharing a night with [start, end), by start."""
+    return Hold.objects.filter(
+        hold_overlap_q(start=start, end=end), property_id=property_id
+    ).order_by("start")
+
+
+def hold_taken_exists(*, start: date, end: date, now: datetime, property_ref: str = "pk") -> Exists:
+    """For a properties queryset: some active hold of the row's listing shares a night with
+    [start, end)."""
+    return Exists(
+        Hold.objects.filter(
+            hold_overlap_q(start=start, end=end),
+            hold_active_q(now=now),
+            property_id=OuterRef(property_ref),
+        )
+    )
+
+
+def holds_in_window(*, property_id: int, start: date, end: date, now: datetime) -> QuerySet[Hold]:
+    """The listing's active holds sharing a night with [start, end), by start: what a calendar
+    shows as taken (never who holds it)."""
+    return (
+        holds_overlapping(property_id=property_id, start=start, end=end)
+        .filter(hold_active_q(now=now))
+        .only("start", "end", "kind")
+    )
+
+
+def block_list(*, property_id: int) -> QuerySet[Hold]:
+    """The listing's host blocks, by start."""
+    return Hold.objects.filter(property_id=property_id, kind=Hold.Kind.BLOCK).order_by(
+        "start", "id"
+    )

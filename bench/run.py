@@ -84,6 +84,7 @@ SCENARIOS = [
     Scenario("search_city_dates_guests", "search: city + dates + guests"),
     Scenario("detail", "detail, random id"),
     Scenario("detail_popular", "detail, popular ids (Zipf)"),
+    Scenario("quote", "quote: random listing, dates, guests"),
     Scenario("register", "register"),
     Scenario("login", "login", connections=8),
     Scenario("create_property", "create property"),

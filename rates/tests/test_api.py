@@ -1,7 +1,8 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from calendars.models import Hold
 from conftest import client_for
@@ -300,3 +301,24 @@ def test_unknown_listing_is_a_404(api_client):
     assert api_client.get("/api/properties/999/quote/").status_code == 404
     assert api_client.get("/api/properties/999/calendar/").status_code == 404
     assert api_client.get("/api/properties/999/rates/").status_code == 404
+
+
+def test_quote_and_calendar_judge_today_in_the_listing_s_zone(api_client):
+    west = PropertyFactory.create(time_zone="Pacific/Pago_Pago")  # UTC-11
+    east = PropertyFactory.create(time_zone="Pacific/Kiritimati")  # UTC+14
+    # 10:30 UTC on 1 June: 31 May 23:30 at Pago Pago, 2 June 00:30 at Kiritimati.
+    with time_machine.travel(datetime(2030, 6, 1, 10, 30, tzinfo=UTC), tick=False):
+        west_may_31 = api_client.get(
+            f"/api/properties/{west.pk}/quote/",
+            {"check_in": "2030-05-31", "check_out": "2030-06-01"},
+        ).json()
+        east_june_1 = api_client.get(
+            f"/api/properties/{east.pk}/quote/",
+            {"check_in": "2030-06-01", "check_out": "2030-06-02"},
+        ).json()
+        east_calendar = api_client.get(f"/api/properties/{east.pk}/calendar/").json()
+
+    assert west_may_31["bookable"] is True
+    assert east_june_1["errors"] == {"check_in": ["Check-in cannot be in the past."]}
+    assert east_calendar["nights"][0]["date"] == "2030-06-02"
+    assert len(east_calendar["nights"]) == 90

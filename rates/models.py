@@ -40,11 +40,12 @@ class RatePlan(models.Model):
     # A weekend night's price (None: the listing's price_per_night); which nights: the mask.
     weekend_price = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     weekend_days = models.PositiveSmallIntegerField(default=weekdays_mask(DEFAULT_WEEKEND_DAYS))
+    # Five digits so that 100 is stored and refused by the check, not overflowed.
     weekly_discount_percent = models.DecimalField(
-        max_digits=4, decimal_places=2, default=Decimal(0)
+        max_digits=5, decimal_places=2, default=Decimal(0)
     )
     monthly_discount_percent = models.DecimalField(
-        max_digits=4, decimal_places=2, default=Decimal(0)
+        max_digits=5, decimal_places=2, default=Decimal(0)
     )
     # How many days after the listing's local today a stay may begin.
     booking_window_days = models.PositiveSmallIntegerField(default=MAX_DAYS_AHEAD)

@@ -51,7 +51,7 @@ def _amount(**kwargs) -> serializers.DecimalField:
 
 def _percent(**kwargs) -> serializers.DecimalField:
     return DecimalField(
-        max_digits=4,
+        max_digits=5,
         decimal_places=2,
         min_value=Decimal(0),
         max_value=MAX_DISCOUNT_PERCENT,
@@ -147,8 +147,8 @@ class RatePlanOutputSerializer(serializers.Serializer):
     max_nights = serializers.IntegerField()
     weekend_price = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
     weekend_days = serializers.ListField(child=serializers.IntegerField(), help_text=WEEKDAYS_HELP)
-    weekly_discount_percent = serializers.DecimalField(max_digits=4, decimal_places=2)
-    monthly_discount_percent = serializers.DecimalField(max_digits=4, decimal_places=2)
+    weekly_discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    monthly_discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     booking_window_days = serializers.IntegerField()
     advance_notice_days = serializers.IntegerField()
     preparation_nights = serializers.IntegerField()

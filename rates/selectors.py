@@ -14,7 +14,7 @@ Rules, as both the check and the search apply them ("local" = the listing's time
   of them, so P free nights separate every two stays."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -34,7 +34,7 @@ from django.db.models.functions import Coalesce
 from calendars.models import Hold
 from calendars.selectors import hold_active_q, hold_overlap_q, hold_taken_exists
 from calendars.services import HOLD_PHRASE
-from core.local_time import _zones
+from core.local_time import zones_by_utc_offset
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS, stay_shape_errors
 from properties.models import Property
 from rates.models import RateDay, RatePlan
@@ -170,24 +170,6 @@ class AddDays(Func):
         )
 
 
-@dataclass(frozen=True)
-class _WallClockGroup:
-    zones: list[str]
-    today: date
-    time: time
-
-
-def _wall_clock_groups(now: datetime) -> list[_WallClockGroup]:
-    """Every zone grouped by its wall clock at `now` (one group per UTC offset in use)."""
-    groups: dict[datetime, list[str]] = {}
-    for name, zone in _zones():
-        groups.setdefault(now.astimezone(zone).replace(tzinfo=None), []).append(name)
-    return [
-        _WallClockGroup(zones=zones, today=clock.date(), time=clock.time())
-        for clock, zones in groups.items()
-    ]
-
-
 def property_bookable_between(
     queryset: QuerySet[Property], *, check_in: date, check_out: date, guests: int, now: datetime
 ) -> QuerySet[Property]:
@@ -212,17 +194,28 @@ def property_bookable_between(
         ),
         _max=Coalesce("rate_plan__max_nights", Value(MAX_NIGHTS), output_field=IntegerField()),
     )
-    # The calendar rules, one branch per wall clock the world shows at `now`: days ahead (k)
-    # within the window and, with notice N, k > N, or k == N before the check-in time.
-    calendar = Q(pk__in=[])
-    for group in _wall_clock_groups(now):
-        ahead = (check_in - group.today).days
-        if ahead < 0 or ahead > MAX_DAYS_AHEAD:
-            continue
-        notice = (
-            Q(_notice=0) | Q(_notice__lt=ahead) | Q(_notice=ahead, check_in_from__gt=group.time)
+    # The calendar rules, exact in every zone. Days ahead k = check_in - the local today: one
+    # branch per date the world's calendars show (k >= 0, within the window); then advance
+    # notice N, only for listings that have one: k > N, or k == N before the check-in time, on
+    # the wall clock of each UTC offset in use.
+    utc_wall_clock = now.astimezone(UTC).replace(tzinfo=None)
+    clocks = [(utc_wall_clock + offset, zones) for offset, zones in zones_by_utc_offset(now)]
+    zones_by_today: dict[date, list[str]] = {}
+    for clock, zones in clocks:
+        zones_by_today.setdefault(clock.date(), []).extend(zones)
+    window = Q(pk__in=[])
+    for today, zones in zones_by_today.items():
+        ahead = (check_in - today).days
+        if 0 <= ahead <= MAX_DAYS_AHEAD:
+            window |= Q(time_zone__in=zones, _window__gte=ahead)
+    notice = Q(_notice=0)
+    for clock, zones in clocks:
+        ahead = (check_in - clock.date()).days
+        if not 0 <= ahead <= MAX_DAYS_AHEAD:
+            continue  # the window already refuses these zones
+        notice |= Q(time_zone__in=zones) & (
+            Q(_notice__lt=ahead) | Q(_notice=ahead, check_in_from__gt=clock.time())
         )
-        calendar |= Q(time_zone__in=group.zones, _window__gte=ahead) & notice
     closed = RateDay.objects.filter(property_id=OuterRef("pk")).filter(
         Q(date__gte=check_in, date__lt=check_out, closed=True)
         | Q(date=check_in, closed_to_arrival=True)
@@ -236,7 +229,8 @@ def property_bookable_between(
         end__gt=AddDays(Value(check_in), OuterRef("_prep") * Value(-1)),
     )
     return queryset.filter(
-        calendar,
+        window,
+        notice,
         ~Exists(closed),
         ~hold_taken_exists(start=check_in, end=check_out, now=now),
         Q(_prep=0) | ~Exists(near_stay),

@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from accounts.tests.factories import UserFactory
@@ -139,8 +139,8 @@ listing_rules = st.fixed_dictionaries(
     {
         "time_zone": st.sampled_from(ZONES),
         "check_in_from": st.sampled_from([time(0), time(11), time(15), time(23, 30)]),
-        "max_guests": st.integers(1, 4),
-        "availability": st.booleans(),
+        "max_guests": st.integers(1, 5),
+        "availability": st.sampled_from([True, True, True, True, False]),
         "plan": st.one_of(
             st.none(),
             st.fixed_dictionaries(
@@ -250,7 +250,7 @@ def _booking_succeeds(*, guest, listing, check_in, check_out, guests):
     now=moments,
     start=night,
     nights=st.integers(1, 8),
-    guests=st.integers(1, 4),
+    guests=st.integers(1, 3),
 )
 def test_search_quote_and_booking_agree(db, listings, now, start, nights, guests):
     check_in, check_out = day(start), day(start + nights)
@@ -276,6 +276,8 @@ def test_search_quote_and_booking_agree(db, listings, now, start, nights, guests
                 guest=guest, listing=listing, check_in=check_in, check_out=check_out, guests=guests
             )
             assert (listing.pk in searched) == (errors == {}) == (booking is not None), errors
+            # `pytest --hypothesis-show-statistics` shows how often each outcome came up.
+            event("bookable" if not errors else "refused: " + ", ".join(sorted(errors)))
             if booking is not None:
                 quote = stay_price(
                     listing=listing, check_in=check_in, check_out=check_out, guests=guests

@@ -301,3 +301,26 @@ def test_quote_and_booking_totals_agree_through_the_api(api_client, user):
     assert quote.json()["bookable"] is True
     assert booked.json()["total_price"] == quote.json()["total"]
     assert booked.json()["price_lines"] == quote.json()["lines"]
+
+
+@pytest.mark.parametrize("now", [NOW, datetime(2030, 6, 1, 10, 30, tzinfo=UTC)])
+def test_the_longest_notice_around_its_boundary_in_every_kind_of_zone(now):
+    listings = [
+        RatePlanFactory.create(
+            property=PropertyFactory.create(time_zone=zone, check_in_from=time(hour)),
+            advance_notice_days=30,
+            booking_window_days=40,
+        ).property
+        for zone in ZONES
+        for hour in (0, 12, 23)
+    ]
+    for start in range(28, 42):
+        searched = found(start, start + 2, now=now)
+        expected = {
+            listing.pk
+            for listing in listings
+            if not stay_errors(
+                listing=listing, check_in=day(start), check_out=day(start + 2), guests=1, now=now
+            )
+        }
+        assert searched == expected, start

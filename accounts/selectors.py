@@ -1,9 +1,11 @@
 from typing import TYPE_CHECKING, TypedDict
 
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.db.models.expressions import Combinable
 
 from accounts.models import RevokedAccessToken, RevokedTokenFamily, User
+from core.compiled_queries import CompiledQuery
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -13,6 +15,27 @@ class TokenRevokedAnnotation(TypedDict):
     token_revoked: bool
 
 
+_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
+_NO_JTI = "\x00no-such-jti"  # placeholders no row has (core.compiled_queries)
+_NO_FAMILY = "\x00no-such-family"
+
+
+def _user_with_revocation(user_id: int, jti: str, family: str | None = None):
+    revoked: Q | Combinable = Exists(RevokedAccessToken.objects.filter(jti=jti))
+    if family is not None:
+        revoked |= Exists(RevokedTokenFamily.objects.filter(family=family))
+    return User.objects.filter(pk=user_id).values(
+        *_USER_COLUMNS, token_revoked=ExpressionWrapper(revoked, output_field=BooleanField())
+    )[:1]
+
+
+# Every authenticated request runs one of these: compiled once per process.
+_USER_FOR_TOKEN = CompiledQuery(_user_with_revocation, user_id=-7_000_000_001, jti=_NO_JTI)
+_USER_FOR_TOKEN_IN_FAMILY = CompiledQuery(
+    _user_with_revocation, user_id=-7_000_000_001, jti=_NO_JTI, family=_NO_FAMILY
+)
+
+
 def user_get_for_access_token(
     *, user_id: str, jti: str, family: str | None
 ) -> "WithAnnotations[User, TokenRevokedAnnotation] | None":
@@ -20,14 +43,16 @@ def user_get_for_access_token(
     or its family was revoked (a reused refresh token): all in one query."""
     if not str(user_id).isdigit():  # ids come from signed tokens; anything else is no user
         return None
-    revoked: Q | Combinable = Exists(RevokedAccessToken.objects.filter(jti=jti))
-    if family is not None:
-        revoked |= Exists(RevokedTokenFamily.objects.filter(family=family))
-    return (
-        User.objects.annotate(token_revoked=ExpressionWrapper(revoked, output_field=BooleanField()))
-        .filter(pk=user_id)
-        .first()
-    )
+    if family is None:
+        rows = _USER_FOR_TOKEN.rows(user_id=int(user_id), jti=jti)
+    else:
+        rows = _USER_FOR_TOKEN_IN_FAMILY.rows(user_id=int(user_id), jti=jti, family=family)
+    if not rows:
+        return None
+    row = rows[0]
+    user = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, [row[name] for name in _USER_COLUMNS])
+    user.token_revoked = row["token_revoked"]  # type: ignore[attr-defined]
+    return user  # type: ignore[return-value]
 
 
 def user_get_by_login_name(*, name: str) -> User | None:

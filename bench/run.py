@@ -83,6 +83,7 @@ SCENARIOS = [
     Scenario("search_amenities", "search: amenities (pool, wifi)"),
     Scenario("search_city_dates_guests", "search: city + dates + guests"),
     Scenario("detail", "detail, random id"),
+    Scenario("detail_signed_in", "detail, random id, signed in"),
     Scenario("detail_popular", "detail, popular ids (Zipf)"),
     Scenario("quote", "quote: random listing, dates, guests"),
     Scenario("register", "register"),

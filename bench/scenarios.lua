@@ -100,6 +100,12 @@ local function detail()
   return wrk.format("GET", "/api/properties/" .. math.random(data.min_id, data.max_id) .. "/")
 end
 
+local function detail_signed_in()
+  -- What a logged-in front end sends: the same read, with a guest's access token.
+  return wrk.format("GET", "/api/properties/" .. math.random(data.min_id, data.max_id) .. "/",
+    authorized(pick(data.accounts).token))
+end
+
 local function detail_popular()
   -- Ranks drawn log-uniformly (Zipf with s = 1, continuous approximation): rank r is asked
   -- about 1/r as often as rank 1, as a few listings draw most of the views in real traffic.
@@ -196,6 +202,7 @@ local builders = {
   search_amenities = search_amenities,
   search_city_dates_guests = search_city_dates_guests,
   detail = detail,
+  detail_signed_in = detail_signed_in,
   detail_popular = detail_popular,
   quote = quote,
   register = register,

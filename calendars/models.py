@@ -52,3 +52,76 @@ class Hold(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.start} → {self.end}"
+
+
+# --- iCal (calendars/feeds.py) -----------------------------------------------------------------
+
+
+class IcalExport(models.Model):
+    """A listing's secret export feed (/api/ical/<token>.ics). Only the token's SHA-256 is
+    stored: the host sees the token once, when it is issued (rotating issues a new one), and a
+    copy of the database opens no calendar."""
+
+    property = models.OneToOneField(
+        "properties.Property", on_delete=models.CASCADE, related_name="ical_export"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"iCal export of property {self.property_id}"
+
+
+class IcalFeed(models.Model):
+    """An external calendar (another platform's export) whose events hold the listing's nights,
+    with the outcome of its last sync for the host to see."""
+
+    property = models.ForeignKey(
+        "properties.Property", on_delete=models.CASCADE, related_name="ical_feeds"
+    )
+    url = models.CharField(max_length=2000)
+    name = models.CharField(max_length=100, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_sync_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    event_count = models.PositiveIntegerField(default=0)
+    conflict_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0)
+    # The first few skipped events as {"uid", "reason"} (calendars.ical.SKIPPED_LISTED).
+    skipped = models.JSONField(default=list, blank=True)
+    # The last answer's validators, sent back as If-None-Match / If-Modified-Since.
+    etag = models.CharField(max_length=200, blank=True, default="")
+    last_modified = models.CharField(max_length=100, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["property", "url"], name="ical_feed_url_unique"),
+        ]
+
+    def __str__(self):
+        return self.name or self.url[:80]
+
+
+class IcalFeedEvent(models.Model):
+    """One event of an imported feed, keyed by (feed, UID), and the hold it has; none when its
+    nights were already held by something else (a conflict, retried at every sync)."""
+
+    feed = models.ForeignKey(IcalFeed, on_delete=models.CASCADE, related_name="events")
+    uid = models.CharField(max_length=255)
+    start = models.DateField()
+    end = models.DateField()
+    hold = models.OneToOneField(
+        Hold, null=True, blank=True, on_delete=models.SET_NULL, related_name="ical_event"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["feed", "uid"], name="ical_feed_event_uid_unique"),
+            models.CheckConstraint(
+                condition=models.Q(end__gt=models.F("start")), name="ical_feed_event_nights"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.uid} {self.start}..{self.end}"

@@ -20,6 +20,7 @@ urlpatterns = [
     path("api/", include("properties.urls")),
     path("api/", include("calendars.urls")),
     path("api/", include("rates.urls")),
+    path("api/", include("calendars.ical_urls")),
     path("api/", include("bookings.urls")),
     path("api/", include("photos.urls")),
     # Uploaded photos on the local file system (photos/views.py); with S3 the store serves them.

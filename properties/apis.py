@@ -23,7 +23,7 @@ from core.local_time import calendar_epoch
 from properties.filters import PropertyFilter
 from properties.models import AMENITY_CODE_PATTERN, Amenity
 from properties.selectors import (
-    property_detail,
+    property_detail_parts,
     property_list,
     property_listed_count,
     property_page_rows,
@@ -32,6 +32,7 @@ from properties.serializers import (
     AmenitySerializer,
     PropertyCardSerializer,
     PropertySerializer,
+    property_detail_representation,
     property_row_representation,
 )
 from properties.services import property_create, property_delete, property_update
@@ -169,10 +170,10 @@ class PropertyViewSet(viewsets.ModelViewSet):
 
     def _detail_data(self) -> dict:
         # No object permission to check: IsOwnerOrReadOnly lets every safe method through.
-        listing = property_detail(property_id=self.kwargs["pk"])
-        if listing is None:
+        parts = property_detail_parts(property_id=int(self.kwargs["pk"]))
+        if parts is None:
             raise Http404
-        return PropertySerializer(listing).data
+        return property_detail_representation(*parts)
 
     def _public(self, response: Response) -> Response:
         # The data is everyone's, but an answer to a signed-in request stays no-store like

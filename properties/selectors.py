@@ -16,8 +16,10 @@ from django.db.models.functions import (
 )
 
 from core.cache_generations import LISTINGS, cache_generations_get_or_compute
+from core.compiled_queries import CompiledQuery
 from core.text import fold
-from photos.selectors import photo_covers
+from photos.models import Photo
+from photos.selectors import photo_covers, photo_rows
 from properties.models import Amenity, Property
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG), as great-circle distances use
@@ -56,9 +58,41 @@ def property_list() -> QuerySet[Property]:
     return Property.objects.select_related("owner").order_by("-created_at", "-id")
 
 
-def property_detail(*, property_id: int) -> Property | None:
-    """One listed property with its owner and amenities (two queries), or None."""
-    return property_list().prefetch_related("amenities").filter(pk=property_id).first()
+# The detail shows every column of the row but these (derived search columns, the soft-delete
+# mark, the owner's id: the owner's username is shown instead).
+_DETAIL_HIDDEN_COLUMNS = {"search_text", "city_key", "deleted_at", "owner_id"}
+DETAIL_COLUMNS = tuple(
+    field.attname
+    for field in Property._meta.concrete_fields
+    if field.attname not in _DETAIL_HIDDEN_COLUMNS
+)
+_NO_ID = -7_000_000_001  # a placeholder no row has (core.compiled_queries)
+
+_DETAIL_ROW = CompiledQuery(
+    lambda property_id: Property.objects.filter(pk=property_id).values(
+        *DETAIL_COLUMNS, owner_username=F("owner__username")
+    )[:1],
+    property_id=_NO_ID,
+)
+_DETAIL_AMENITY_CODES = CompiledQuery(
+    lambda property_id: (
+        Amenity.objects.filter(properties=property_id)
+        .order_by("category", "code")  # the vocabulary's order (Amenity.Meta.ordering)
+        .values("code")
+    ),
+    property_id=_NO_ID,
+)
+
+
+def property_detail_parts(*, property_id: int) -> tuple[dict, list[str], list[Photo]] | None:
+    """A listed property's columns (DETAIL_COLUMNS and `owner_username`), its amenity codes in
+    vocabulary order and its photos in order, or None: three queries, each compiled once per
+    process (the detail is the hottest read)."""
+    rows = _DETAIL_ROW.rows(property_id=property_id)
+    if not rows:
+        return None
+    codes = [row["code"] for row in _DETAIL_AMENITY_CODES.rows(property_id=property_id)]
+    return rows[0], codes, photo_rows(property_id=property_id)
 
 
 def property_rows(queryset: QuerySet[Property]) -> QuerySet:

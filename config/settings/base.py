@@ -169,6 +169,21 @@ PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", default=40_000_000)
 PHOTOS_PER_PROPERTY = env_int("PHOTOS_PER_PROPERTY", default=30)
 
+# --- Calendars: iCal import and export (calendars/fetch.py, docs/security.md) ----------------
+# Fetching a host's external calendar: private, loopback and link-local addresses are refused
+# (SSRF) unless this is on, which only tests and a closed network should do.
+ICAL_FETCH_ALLOW_PRIVATE = env_bool("ICAL_FETCH_ALLOW_PRIVATE", default=False)
+# One deadline for the whole fetch (redirects included) and a body limit counted while reading.
+ICAL_FETCH_TIMEOUT_SECONDS = env_int("ICAL_FETCH_TIMEOUT_SECONDS", default=10)
+ICAL_FETCH_MAX_BYTES = env_int("ICAL_FETCH_MAX_BYTES", default=1024 * 1024)
+ICAL_FETCH_MAX_REDIRECTS = env_int("ICAL_FETCH_MAX_REDIRECTS", default=3)
+# A feed with more events than this is refused whole (a real listing has a few hundred at most).
+ICAL_FEED_MAX_EVENTS = env_int("ICAL_FEED_MAX_EVENTS", default=2000)
+ICAL_FEEDS_PER_PROPERTY = env_int("ICAL_FEEDS_PER_PROPERTY", default=10)
+# The right-hand side of exported UIDs (hold-42@booking-api): never change it once calendars
+# subscribe, or every event looks new to them.
+ICAL_UID_DOMAIN = env_str("ICAL_UID_DOMAIN", default="booking-api")
+
 # --- Database --------------------------------------------------------------------------------
 # SQLite file by default; DATABASE_URL=postgres://... switches to PostgreSQL.
 DATABASES = {
@@ -339,6 +354,7 @@ REST_FRAMEWORK = {
             "login_username": env_str("LOGIN_THROTTLE_RATE", default="10/min"),
             "login_address": env_str("LOGIN_ADDRESS_THROTTLE_RATE", default="30/min"),
             "photo_upload": env_str("PHOTO_UPLOAD_THROTTLE_RATE", default="60/hour"),
+            "ical_sync": env_str("ICAL_SYNC_THROTTLE_RATE", default="60/hour"),
         }.items()
     },
     # Client address = REMOTE_ADDR unless the operator says how many proxies sit in front;

@@ -20,7 +20,7 @@ from accounts.services import token_pair_create
 from accounts.tests.factories import UserFactory
 from bookings.models import Booking
 from bookings.tests.factories import BookingFactory
-from calendars.models import Hold
+from calendars.models import Hold, IcalFeed
 from conftest import client_for
 from core.stays import utc_today
 from core.tests.test_settings import ROOT
@@ -57,6 +57,12 @@ FOREIGN_OBJECT_STATUS = {
     ("POST", "/api/properties/{property_id}/rates/days/"): 403,
     ("GET", "/api/properties/{property_id}/calendar/"): 200,  # public, never who holds a night
     ("GET", "/api/properties/{property_id}/quote/"): 400,  # public; no dates given here
+    ("GET", "/api/ical/{token}.ics"): 404,  # a guessed token: the same 404 as any other
+    ("POST", "/api/properties/{property_id}/ical/rotate/"): 403,
+    ("GET", "/api/properties/{property_id}/ical/feeds/"): 403,  # other platforms' secret links
+    ("POST", "/api/properties/{property_id}/ical/feeds/"): 403,
+    ("DELETE", "/api/properties/{property_id}/ical/feeds/{feed_id}/"): 403,
+    ("POST", "/api/properties/{property_id}/ical/feeds/{feed_id}/sync/"): 403,
 }
 
 
@@ -84,6 +90,7 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
         start=booking.check_out + timedelta(days=5),
         end=booking.check_out + timedelta(days=7),
     )
+    feed = IcalFeed.objects.create(property=listing, url="https://calendar.example.com/a.ics")
     holds = set(Hold.objects.values_list("pk", "start", "end"))
     before = (booking.status, booking.guest_id, listing.title, listing.price_per_night)
     attacker = client_for(UserFactory.create())
@@ -92,6 +99,8 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
         property_id=listing.pk,
         photo_id=photo.pk,
         block_id=block.pk,
+        feed_id=feed.pk,
+        token="A" * 43,
     )
     body = {
         "title": "Pwned",
@@ -118,6 +127,9 @@ def test_another_users_object_is_refused_and_unchanged(method, path):
     assert listing.deleted_at is None
     assert list(Photo.objects.values_list("pk", "caption", "position")) == [(photo.pk, "Mine", 0)]
     assert set(Hold.objects.values_list("pk", "start", "end")) == holds
+    assert list(IcalFeed.objects.values_list("pk", "url", "last_sync_at")) == [
+        (feed.pk, feed.url, None)
+    ]
 
 
 # --- API2 Broken authentication -------------------------------------------------------------
@@ -336,6 +348,7 @@ def test_default_rates_are_generous_and_each_comes_from_the_environment():
             "login_username": "10/min",
             "login_address": "30/min",
             "photo_upload": "60/hour",
+            "ical_sync": "60/hour",
         }
     )
     assert "'anon': '50/min'" in rates(ANON_THROTTLE_RATE="50/min")

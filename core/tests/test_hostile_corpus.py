@@ -21,7 +21,8 @@ from accounts.services import token_pair_create
 from accounts.tests.factories import PASSWORD, UserFactory
 from bookings.models import Booking, IdempotencyKey
 from bookings.tests.factories import BookingFactory
-from calendars.models import Hold
+from calendars.feeds import ical_export_rotate
+from calendars.models import Hold, IcalFeed
 from core.api.fields import text_pattern
 from core.stays import utc_today
 from photos.models import Photo
@@ -162,6 +163,10 @@ class World:
             start=utc_today() + timedelta(days=50),
             end=utc_today() + timedelta(days=52),
         )
+        # A feed whose fetch is refused before any network (a loopback address, private
+        # addresses refused as in production): a sync answers at once with `last_error`.
+        self.feed = IcalFeed.objects.create(property=self.listing, url="http://127.0.0.1:9/a.ics")
+        _, self.ical_token = ical_export_rotate(listing=self.listing)
         self.sequence = 0
         # One client: each new one loads the middleware again (WhiteNoise scans every file).
         self.api_client = APIClient()
@@ -175,6 +180,8 @@ class World:
         ids["code"] = "wifi"  # an amenity the migrations seed
         ids["photo_id"] = self.photo.pk
         ids["block_id"] = self.block.pk
+        ids["feed_id"] = self.feed.pk
+        ids["token"] = self.ical_token
         return path.format(**{**ids, **overrides})
 
     def valid_body(self, method: str, path: str, schema: dict, target: str = "") -> dict:
@@ -197,6 +204,7 @@ class World:
             "price_per_night": 75,
             "photo_ids": [self.photo.pk],
             "edits": [{"start": str(start), "end": str(start + timedelta(days=2)), "closed": True}],
+            "url": f"https://calendar{self.sequence}.example.com/feed.ics",
         }
         if path == "/api/login/":  # by username, or by email when the email is under attack
             known["username"] = self.user.username
@@ -237,6 +245,12 @@ class World:
 def _check(response, case: str, problems: list, *, statuses=range(400, 500)) -> None:
     if response.status_code == 204 and response.status_code in statuses:
         return
+    if (
+        200 in statuses
+        and response.status_code == 200
+        and response["Content-Type"].startswith("text/calendar")
+    ):
+        return  # GET /api/ical/{token}.ics: the one answer documented as not JSON
     try:
         body = response.json()
     except (ValueError, TypeError):

@@ -1,12 +1,16 @@
-from datetime import timedelta
+from datetime import time, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from accounts.tests.factories import UserFactory
 from core.stays import utc_today
-from properties.models import Property
+from photos.tests.factories import PhotoFactory
+from properties.models import Amenity, Property
+from properties.serializers import PropertySerializer
+from properties.services import amenity_vocabulary_ensure
 from properties.tests.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -434,6 +438,30 @@ def test_unfiltered_deep_page_is_one_query_once_the_total_is_cached(
 
     assert [row["id"] for row in response.json()["results"]] == [listings[0].pk]
     assert response.json()["count"] == 5
+
+
+def test_detail_is_exactly_the_serializers_representation(api_client):
+    # The detail is built from plain rows (properties.serializers.property_detail_
+    # representation): it must not drift from PropertySerializer's, field for field.
+    amenity_vocabulary_ensure()
+    bare = PropertyFactory.create(description="", latitude=None, longitude=None, country="")
+    full = PropertyFactory.create(
+        title="\u00dcn\u00efcode \u2013 \u201cquoted\u201d",
+        price_per_night=Decimal("999999.99"),
+        bathrooms=Decimal("1.5"),
+        latitude=Decimal("-1.283330"),
+        longitude=Decimal("36.816670"),
+        country="KE",
+        check_in_until=time(22, 30),
+    )
+    full.amenities.set(Amenity.objects.filter(code__in=["wifi", "pool", "crib"]))
+    PhotoFactory.create(property=full, position=1, caption="Second")
+    PhotoFactory.create(property=full, position=0, caption="Cover")
+
+    for listing in (bare, full):
+        expected = PropertySerializer(Property.objects.get(pk=listing.pk)).data
+        rendered = JSONRenderer().render(expected)
+        assert api_client.get(detail(listing)).content == rendered
 
 
 def test_detail_is_three_queries(api_client, django_assert_num_queries):

@@ -1,0 +1,75 @@
+"""A query compiled once answers exactly what its queryset answers, on both databases."""
+
+from datetime import time
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+
+from accounts.tests.factories import UserFactory
+from core.compiled_queries import CompiledQuery
+from photos.tests.factories import PhotoFactory
+from properties.models import Property
+from properties.tests.factories import PropertyFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _listing_rows(owner_id: int, title: str):
+    return (
+        Property.objects.filter(owner_id=owner_id, title=title)
+        .order_by("pk")
+        .values("id", "price_per_night", "latitude", "check_in_until", "created_at", "country")
+        .annotate(owner_name=F("owner__username"))
+    )
+
+
+def test_rows_are_the_querysets_rows_for_every_parameter_value():
+    query = CompiledQuery(_listing_rows, owner_id=-1, title="\x00placeholder")
+    hosts = UserFactory.create_batch(2)
+    PropertyFactory.create(owner=hosts[0], title="Alpha", price_per_night=Decimal("75.50"))
+    PropertyFactory.create(
+        owner=hosts[0],
+        title="Alps",
+        latitude=Decimal("-1.283330"),
+        longitude=Decimal("36.816670"),
+        check_in_until=time(22, 30),
+        country="KE",
+    )
+    PropertyFactory.create(owner=hosts[1], title="Alpha")
+
+    for owner in hosts:
+        for title in ("Alps", "Alpha", "Zzz"):
+            expected = list(_listing_rows(owner.pk, title))
+            assert query.rows(owner_id=owner.pk, title=title) == expected
+    assert len(query.rows(owner_id=hosts[0].pk, title="Alpha")) == 1
+
+
+def test_json_columns_come_back_decoded():
+    photo = PhotoFactory.create(position=0)
+    query = CompiledQuery(
+        lambda property_id: Property.objects.filter(pk=property_id).values("photos__renditions"),
+        property_id=-1,
+    )
+
+    assert query.rows(property_id=photo.property_id) == [{"photos__renditions": photo.renditions}]
+
+
+def test_a_placeholder_must_be_exactly_one_bound_parameter():
+    listing = PropertyFactory.create()
+    unused = CompiledQuery(lambda pk: Property.objects.values("id"), pk=-1)
+    twice = CompiledQuery(
+        lambda pk: Property.objects.filter(pk=pk, owner_id=pk).values("id"), pk=-1
+    )
+
+    with pytest.raises(ValueError, match="one bound parameter"):
+        unused.rows(pk=listing.pk)
+    with pytest.raises(ValueError, match="one bound parameter"):
+        twice.rows(pk=listing.pk)
+    # A lookup that rewrites its value (LIKE 'value%') cannot take a swapped-in parameter.
+    rewritten = CompiledQuery(
+        lambda title: Property.objects.filter(title__startswith=title).values("id"),
+        title="\x00placeholder",
+    )
+    with pytest.raises(ValueError, match="one bound parameter"):
+        rewritten.rows(title=listing.title)

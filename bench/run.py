@@ -85,6 +85,7 @@ SCENARIOS = [
     Scenario("detail", "detail, random id"),
     Scenario("detail_signed_in", "detail, random id, signed in"),
     Scenario("detail_popular", "detail, popular ids (Zipf)"),
+    Scenario("quote", "quote: random listing, dates, guests"),
     Scenario("register", "register"),
     Scenario("login", "login", connections=8),
     Scenario("create_property", "create property"),

@@ -163,6 +163,15 @@ local function create_booking()
     property_id, iso(check_in), iso(check_in + 3)))
 end
 
+local function quote()
+  -- A guest's quote for a random listing and stay (rates: rules, fees, taxes on a fifth).
+  local start = math.random(1, 330)
+  return wrk.format("GET", string.format(
+    "/api/properties/%d/quote/?check_in=%s&check_out=%s&guests=%d",
+    math.random(data.min_id, data.max_id), iso(start), iso(start + math.random(1, 7)),
+    math.random(1, 2)))
+end
+
 local function booking_storm()
   return wrk.format("POST", "/api/bookings/", authorized(pick(data.storm_accounts).token),
     string.format('{"property_id": %d, "check_in": "%s", "check_out": "%s"}',
@@ -195,6 +204,7 @@ local builders = {
   detail = detail,
   detail_signed_in = detail_signed_in,
   detail_popular = detail_popular,
+  quote = quote,
   register = register,
   login = login,
   create_property = create_property,

@@ -51,8 +51,11 @@ class Booking(models.Model):
     check_in = models.DateField()
     check_out = models.DateField()
     guests = models.PositiveSmallIntegerField(default=1)
-    # The amount paid when the booking was made; later price changes don't touch it.
+    # The sum of price_lines when the booking was made; later price changes don't touch it.
     total_price = models.DecimalField(max_digits=12, decimal_places=2)
+    # rates.pricing.StayPrice.as_json() at booking time: the nights and the line items. Null for
+    # bookings made before rates existed (their total was nights x price per night).
+    price_lines = models.JSONField(null=True, blank=True, editable=False)
     # The listing's currency when the booking was made (ISO 4217), kept with the amount.
     currency = models.CharField(max_length=3, default="USD")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)

@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
@@ -81,6 +82,19 @@ class BookingRevisionOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class PriceLineSerializer(serializers.Serializer):
+    """One line of the bill as the booking stored it (rates.pricing.Line)."""
+
+    kind = serializers.CharField(
+        help_text="nights, weekly_discount, monthly_discount, cleaning_fee, extra_guests or tax."
+    )
+    # DRF takes declared fields out of the class: this does not shadow Field.label.
+    label = serializers.CharField()  # type: ignore[assignment]
+    quantity = serializers.IntegerField()
+    unit_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+
+
 class BookingOutputSerializer(serializers.ModelSerializer):
     property = serializers.CharField(source="property.title", help_text="The property's title.")
     nights = serializers.IntegerField()
@@ -95,6 +109,27 @@ class BookingOutputSerializer(serializers.ModelSerializer):
     revisions = BookingRevisionOutputSerializer(
         many=True, help_text="Every change of dates or guests, oldest first."
     )
+    price_lines = serializers.SerializerMethodField(
+        help_text="The bill when the booking was made; total_price is their sum. Empty for "
+        "bookings made before line items existed."
+    )
+
+    @extend_schema_field(PriceLineSerializer(many=True))
+    def get_price_lines(self, booking) -> list:
+        lines = (booking.price_lines or {}).get("lines", [])
+        return list(
+            PriceLineSerializer(
+                [
+                    {
+                        **line,
+                        "unit_amount": Decimal(line["unit_amount"]),
+                        "amount": Decimal(line["amount"]),
+                    }
+                    for line in lines
+                ],
+                many=True,
+            ).data
+        )
 
     class Meta:
         model = Booking
@@ -108,6 +143,7 @@ class BookingOutputSerializer(serializers.ModelSerializer):
             "guests",
             "total_price",
             "currency",
+            "price_lines",
             "status",
             "expires_at",
             "cancelled_at",

@@ -38,7 +38,6 @@ from core.exceptions import (
     NotFound,
     PropertyUnavailable,
 )
-from core.local_time import local_today
 from core.metrics import (
     BOOKING_CONFLICTS,
     BOOKINGS_CANCELLED,
@@ -46,8 +45,14 @@ from core.metrics import (
     IDEMPOTENT_REPLAYS,
 )
 from core.request_context import request_id_var
-from core.stays import stay_date_errors, stay_shape_errors
+from core.stays import stay_shape_errors
 from properties.models import Property
+from rates.pricing import StayPrice, rate_days_between, rate_plan_of, stay_price
+from rates.selectors import LISTING as STAY_LISTING_ERROR
+from rates.selectors import NIGHTS as STAY_NIGHTS_ERROR
+from rates.selectors import stay_errors
+
+STATE_ERRORS = (STAY_LISTING_ERROR, STAY_NIGHTS_ERROR)
 
 logger = logging.getLogger("booking.bookings")
 
@@ -98,20 +103,40 @@ def _hold_nights(
         raise BookingConflict(exc.message) from exc
 
 
-def _stay_errors(
+def _stay_checked_and_priced(
     *, listing: Property, check_in: date, check_out: date, guests: int
-) -> dict[str, list[str]]:
-    # Seam for rates.selectors.stay_errors (every rule of the listing) once it lands.
-    errors = stay_shape_errors(check_in=check_in, check_out=check_out)
-    errors |= stay_date_errors(check_in=check_in, today=local_today(listing.time_zone))
-    if guests > listing.max_guests:
-        errors["guests"] = [f"This place takes at most {listing.max_guests} guests."]
-    return errors
-
-
-def _stay_price(*, listing: Property, check_in: date, check_out: date, guests: int) -> Decimal:
-    # Seam for rates.pricing.stay_price (price lines) once it lands.
-    return listing.price_per_night * (check_out - check_in).days
+) -> StayPrice:
+    """rates' one stay check and one price function (issue 15), inside booking_create's lock.
+    Raises ValidationError for the request's own fields, PropertyUnavailable when the host has
+    closed the listing, BookingConflict when a night is taken, closed or too near another
+    stay."""
+    plan = rate_plan_of(listing)
+    days = rate_days_between(listing=listing, start=check_in, end=check_out)
+    errors = stay_errors(
+        listing=listing,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        now=timezone.now(),
+        plan=plan,
+        days=days,
+    )
+    invalid = {field: messages for field, messages in errors.items() if field not in STATE_ERRORS}
+    if invalid:
+        raise ValidationError(invalid)
+    if STAY_LISTING_ERROR in errors:
+        raise PropertyUnavailable()
+    if STAY_NIGHTS_ERROR in errors:
+        BOOKING_CONFLICTS.inc()
+        raise BookingConflict(" ".join(errors[STAY_NIGHTS_ERROR]))
+    return stay_price(
+        listing=listing,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        plan=plan,
+        days=days,
+    )
 
 
 def booking_create(
@@ -133,13 +158,9 @@ def booking_create(
                 raise ValidationError({"property_id": ["No property with this id."]})
             if listing.owner_id == guest.pk:
                 raise ValidationError({"property_id": ["You cannot book your own property."]})
-            errors = stay_date_errors(check_in=check_in, today=local_today(listing.time_zone))
-            if guests > listing.max_guests:
-                errors["guests"] = [f"This place takes at most {listing.max_guests} guests."]
-            if errors:
-                raise ValidationError(errors)
-            if not listing.availability:
-                raise PropertyUnavailable()
+            price = _stay_checked_and_priced(
+                listing=listing, check_in=check_in, check_out=check_out, guests=guests
+            )
             now = timezone.now()
             status = _initial_status(listing)
             expires_at = (
@@ -157,10 +178,9 @@ def booking_create(
                 check_in=check_in,
                 check_out=check_out,
                 guests=guests,
-                total_price=_stay_price(
-                    listing=listing, check_in=check_in, check_out=check_out, guests=guests
-                ),
-                currency=listing.currency,
+                total_price=price.total,
+                currency=price.currency,
+                price_lines=price.as_json(),
                 status=status,
                 expires_at=expires_at,
             )
@@ -396,9 +416,11 @@ def _release_nights(booking: Booking) -> None:
 
 
 def _booking_lines(booking: Booking) -> list[tuple[str, Decimal]]:
-    """The booking's line items (kind, amount) as stored when it was made. Seam: until the
-    rates price lines are stored on bookings, the whole amount is the nightly amount."""
-    return [("nights", booking.total_price)]
+    """The booking's own line items (kind, amount) as stored when it was made or last changed;
+    a booking from before line items existed is all nightly amount."""
+    if not booking.price_lines:
+        return [("nights", booking.total_price)]
+    return [(line.kind, line.amount) for line in StayPrice.from_json(booking.price_lines).lines]
 
 
 def booking_refund_preview(*, booking: Booking, now: datetime | None = None) -> Refund:
@@ -545,9 +567,17 @@ def booking_change(
             old = (booking.check_in, booking.check_out, booking.guests)
             if (new_check_in, new_check_out, new_guests) == old:
                 return booking
-            errors = _stay_errors(
-                listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
+            errors = stay_errors(
+                listing=listing,
+                check_in=new_check_in,
+                check_out=new_check_out,
+                guests=new_guests,
+                now=now,
+                exclude_hold=booking.hold,
             )
+            if STAY_NIGHTS_ERROR in errors:
+                BOOKING_CONFLICTS.inc()
+                raise BookingConflict(" ".join(errors[STAY_NIGHTS_ERROR]))
             if errors:
                 raise BookingNotChangeable(
                     " ".join(f"{field}: {' '.join(messages)}" for field, messages in errors.items())
@@ -567,7 +597,8 @@ def booking_change(
                 except NightsTaken as exc:
                     BOOKING_CONFLICTS.inc()
                     raise BookingConflict(exc.message) from exc
-            new_price = _stay_price(
+            # Today's rules for the new stay (the listing's current plan, rate days, taxes).
+            new_price = stay_price(
                 listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
             )
             BookingRevision.objects.create(
@@ -577,10 +608,12 @@ def booking_change(
                 old_check_out=booking.check_out,
                 old_guests=booking.guests,
                 old_total_price=booking.total_price,
+                old_price_lines=booking.price_lines,
                 new_check_in=new_check_in,
                 new_check_out=new_check_out,
                 new_guests=new_guests,
-                new_total_price=new_price,
+                new_total_price=new_price.total,
+                new_price_lines=new_price.as_json(),
                 created_at=now,
             )
             booking.check_in, booking.check_out, booking.guests = (
@@ -588,8 +621,11 @@ def booking_change(
                 new_check_out,
                 new_guests,
             )
-            booking.total_price = new_price
-            booking.save(update_fields=["check_in", "check_out", "guests", "total_price"])
+            # The booking carries its current bill; the revision keeps the one it replaced.
+            booking.total_price, booking.price_lines = new_price.total, new_price.as_json()
+            booking.save(
+                update_fields=["check_in", "check_out", "guests", "total_price", "price_lines"]
+            )
             _log_after_commit("booking changed", booking)
     except IntegrityError as exc:
         if not is_exclusion_violation(exc):

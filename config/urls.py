@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/", include("accounts.urls")),
     path("api/", include("properties.urls")),
     path("api/", include("calendars.urls")),
+    path("api/", include("rates.urls")),
     path("api/", include("calendars.ical_urls")),
     path("api/", include("bookings.urls")),
     path("api/", include("photos.urls")),

@@ -3,7 +3,7 @@ time zone, never UTC's or the server's. A listing at UTC+14 is already in tomorr
 UTC-11 is still in yesterday; at any instant the world's calendars show at most three dates."""
 
 import operator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -63,6 +63,23 @@ def _zones_by_local_today_at(quarter: datetime) -> dict[date, list[str]]:
     for name, zone in _zones():
         groups.setdefault(quarter.astimezone(zone).date(), []).append(name)
     return groups
+
+
+def zones_by_utc_offset(now: datetime | None = None) -> list[tuple[timedelta, list[str]]]:
+    """Every zone, grouped by its UTC offset at `now` (default: now), a few dozen groups: zones
+    sharing an offset show the same wall clock. For rules judged on a listing's local time."""
+    return _zones_by_utc_offset_at(_quarter_hour(now or timezone.now()))
+
+
+@lru_cache(maxsize=8)
+def _zones_by_utc_offset_at(quarter: datetime) -> list[tuple[timedelta, list[str]]]:
+    # Offsets change at DST transitions, which fall on quarter hours of UTC like midnights.
+    groups: dict[timedelta, list[str]] = {}
+    for name, zone in _zones():
+        offset = quarter.astimezone(zone).utcoffset()
+        assert offset is not None  # a ZoneInfo always has one
+        groups.setdefault(offset, []).append(name)
+    return list(groups.items())
 
 
 def date_vs_local_today_q(*, day: date, lookup: str, zone_field: str = "time_zone") -> Q:

@@ -2,6 +2,9 @@ import re
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_filters import rest_framework as filters
 from drf_spectacular.drainage import set_override
 
@@ -20,7 +23,6 @@ from properties.models import (
 )
 from properties.selectors import (
     amenities_by_code,
-    property_available_between,
     property_in_bounds,
     property_near,
     property_search,
@@ -316,9 +318,13 @@ class PropertyFilter(filters.FilterSet):
         # Both dates are validated together by the form; apply them once, on check_in.
         if name != "check_in":
             return queryset
-        return property_available_between(
+        # The dated search spans holds and rates, which sit above properties: the function
+        # is named by a setting (config wires the layers), so the imports still point one way.
+        bookable_between = import_string(settings.PROPERTY_STAY_SEARCH)
+        return bookable_between(
             queryset,
             check_in=value,
             check_out=self.form.cleaned_data["check_out"],
             guests=int(self.form.cleaned_data.get("guests") or 1),
+            now=timezone.now(),
         )

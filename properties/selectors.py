@@ -1,5 +1,4 @@
 import math
-from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,13 +14,9 @@ from django.db.models.functions import (
     Sqrt,
     Substr,
 )
-from django.utils import timezone
 
-from calendars.selectors import hold_taken_exists
 from core.cache_generations import LISTINGS, cache_generations_get_or_compute
 from core.compiled_queries import CompiledQuery
-from core.local_time import date_vs_local_today_q
-from core.stays import MAX_DAYS_AHEAD
 from core.text import fold
 from photos.models import Photo
 from photos.selectors import photo_covers, photo_rows
@@ -213,21 +208,6 @@ def property_near(
     narrowed = property_in_bounds(queryset, south=south, west=west, north=north, east=east)
     return narrowed.annotate(distance_km=_haversine_km(latitude, longitude)).filter(
         distance_km__lte=Value(radius_km, output_field=FloatField())
-    )
-
-
-def property_available_between(
-    queryset: QuerySet[Property], *, check_in: date, check_out: date, guests: int = 1
-) -> QuerySet[Property]:
-    """Properties a booking of [check_in, check_out) for `guests` would succeed on (bar
-    booking one's own): open, big enough, with no confirmed stay overlapping, and with
-    check_in neither before the listing's local today nor past its booking window."""
-    return queryset.filter(
-        date_vs_local_today_q(day=check_in, lookup="gte"),
-        date_vs_local_today_q(day=check_in - timedelta(days=MAX_DAYS_AHEAD), lookup="lte"),
-        ~hold_taken_exists(start=check_in, end=check_out, now=timezone.now()),
-        availability=True,
-        max_guests__gte=guests,
     )
 
 

@@ -47,6 +47,15 @@ def test_create_returns_the_booking(auth_client):
         "guests": 1,
         "total_price": 300.0,
         "currency": "USD",
+        "price_lines": [
+            {
+                "kind": "nights",
+                "label": "4 nights at 75.00",
+                "quantity": 4,
+                "unit_amount": 75.0,
+                "amount": 300.0,
+            }
+        ],
         "status": "confirmed",
         "expires_at": None,
         "cancelled_at": None,

@@ -1,4 +1,5 @@
 import itertools
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -8,6 +9,7 @@ from accounts.models import User
 from bookings.models import Booking
 from photos.models import Photo
 from properties.models import Property
+from rates.models import RateDay, RatePlan
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +46,9 @@ def test_seed_demo_is_deterministic_for_a_seed():
     assert all(price > 0 for *_, price, _ in first)
     assert _stays() == first_stays
     assert 50 <= len(first_stays) <= 60
+    # A fifth of the listings (here 7 of 40) have rates.
+    assert 3 <= RatePlan.objects.count() <= 15
+    assert RateDay.objects.count() == 14 * RatePlan.objects.count()
 
 
 def test_seed_demo_bookings_never_overlap_nor_book_own_places():
@@ -52,7 +57,10 @@ def test_seed_demo_bookings_never_overlap_nor_book_own_places():
     bookings = list(Booking.objects.select_related("property").order_by("property_id", "check_in"))
     assert bookings
     assert all(b.guest_id != b.property.owner_id for b in bookings)
-    assert all(b.total_price == b.property.price_per_night * b.nights for b in bookings)
+    # Priced by rates.pricing like real bookings: the total is the sum of the stored lines.
+    for booking in bookings:
+        lines = (booking.price_lines or {})["lines"]
+        assert booking.total_price == sum(Decimal(line["amount"]) for line in lines)
     for earlier, later in itertools.pairwise(bookings):
         if earlier.property_id == later.property_id:
             assert earlier.check_out <= later.check_in

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "accounts",
     "properties",
     "calendars",
+    "rates",
     "bookings",
     "photos",
 ]
@@ -270,6 +271,10 @@ BOOKING_REQUEST_HOURS = env_int("BOOKING_REQUEST_HOURS", default=24)
 # zone of a listing whose coordinates and location say nothing the gazetteer knows.
 DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", default="USD")
 LISTING_DEFAULT_TIME_ZONE = env_str("LISTING_DEFAULT_TIME_ZONE", default="UTC")
+# The dated listing search (check_in/check_out/guests on GET /api/properties/): it spans holds
+# and rates, which sit above properties, so properties/filters.py finds it by this name. Code,
+# not configuration: not read from the environment.
+PROPERTY_STAY_SEARCH = "rates.selectors.property_bookable_between"
 
 # --- Accounts and passwords ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -409,6 +414,7 @@ SPECTACULAR_SETTINGS = {
             "name": "calendar",
             "description": "A listing's nights: hosts block dates and sync with other platforms.",
         },
+        {"name": "rates", "description": "A listing's prices and rules, its calendar, quotes."},
         {"name": "bookings", "description": "Book a stay, see and cancel your bookings."},
         {"name": "operations", "description": "For load balancers and monitoring."},
     ],

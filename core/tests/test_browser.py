@@ -101,7 +101,7 @@ def test_swagger_ui_renders_every_tag_offline(live_server, browser_page, outside
     tags = page.locator("h3.opblock-tag").evaluate_all("tags => tags.map(t => t.dataset.tag)")
     summary = page.locator("#operations-bookings-bookings_create .opblock-summary-description")
 
-    assert tags == ["accounts", "properties", "bookings", "operations"]
+    assert tags == ["accounts", "properties", "calendar", "rates", "bookings", "operations"]
     assert summary.inner_text() == "Book a stay"
     assert page.evaluate("window.__blocked") == []
     assert outside_requests == []

@@ -213,6 +213,7 @@ class World:
             "location": "Nairobi",
             "price_per_night": 75,
             "photo_ids": [self.photo.pk],
+            "edits": [{"start": str(start), "end": str(start + timedelta(days=2)), "closed": True}],
             "url": f"https://calendar{self.sequence}.example.com/feed.ics",
         }
         if path == "/api/login/":  # by username, or by email when the email is under attack

@@ -89,7 +89,7 @@ def test_every_operation_has_a_summary_a_description_and_a_declared_tag(generate
         for tag in operation["tags"]
     }
 
-    assert tags == ["accounts", "properties", "calendar", "bookings", "operations"]
+    assert tags == ["accounts", "properties", "calendar", "rates", "bookings", "operations"]
     assert all(tag["description"] for tag in generated["tags"])
     assert undocumented == []
     assert used == set(tags)

@@ -17,6 +17,8 @@ from core.stays import utc_today
 from photos.services import photo_create
 from properties.geography import City, cities_by_population
 from properties.models import Amenity, Property, PropertyType, RoomType
+from rates.models import RateDay, RatePlan, Tax
+from rates.pricing import stay_price
 
 # Demo listings are spread over the world's most populous cities (the gazetteer's order), a
 # few thousand metres around each centre, in the city's own time zone.
@@ -49,8 +51,9 @@ DEMO_PASSWORD = "demo-password-123"
 class Command(BaseCommand):
     help = (
         "Create a deterministic demo data set: users (password "
-        f"{DEMO_PASSWORD!r}), properties across several cities and confirmed bookings spread "
-        "over the next year, with bulk inserts."
+        f"{DEMO_PASSWORD!r}), properties across several cities (a fifth with rates: rules, "
+        "fees, taxes, a dearer fortnight) and confirmed bookings spread over the next year, "
+        "priced like real ones, with bulk inserts."
     )
 
     def add_arguments(self, parser):
@@ -108,7 +111,8 @@ class Command(BaseCommand):
                 )
             )
             self._amenities(rng, [listing[0] for listing in listings], batch_size)
-            stays = self._bookings(rng, listings, user_ids, bookings)
+            rules = self._rules(rng, listings, batch_size)
+            stays = self._bookings(rng, listings, user_ids, bookings, rules)
             # Each stay holds its nights (calendars.Hold), as booking_create's would.
             holds = Hold.objects.bulk_create(
                 (
@@ -150,7 +154,57 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _bookings(rng: random.Random, listings, user_ids, count: int):
+    def _rules(rng: random.Random, listings, batch_size: int) -> dict[int, tuple]:
+        """Rates for a fifth of the listings: a plan with stay rules and fees, a tax on half of
+        them, and a dearer fortnight with a closed arrival day. Returns {listing id: (plan,
+        {date: RateDay}, [Tax])} for pricing the demo stays."""
+        start = utc_today() + timedelta(days=rng.randint(30, 200))
+        plans, days, taxes = [], [], []
+        for pk, _, price, _, _ in listings:
+            if rng.random() >= 0.2:
+                continue
+            plans.append(
+                RatePlan(
+                    property_id=pk,
+                    min_nights=rng.choice([1, 1, 2, 3]),
+                    max_nights=rng.choice([30, 90, 365]),
+                    weekend_price=(price * Decimal("1.2")).quantize(Decimal("0.01"))
+                    if rng.random() < 0.5
+                    else None,
+                    weekly_discount_percent=Decimal(rng.choice([0, 5, 10])),
+                    monthly_discount_percent=Decimal(rng.choice([0, 15, 20])),
+                    booking_window_days=rng.choice([180, 365, 730]),
+                    advance_notice_days=rng.choice([0, 0, 1, 2]),
+                    preparation_nights=rng.choice([0, 0, 0, 1]),
+                    cleaning_fee=Decimal(rng.choice([0, 20, 40])),
+                    extra_guest_fee=Decimal(rng.choice([0, 10])),
+                    guests_included=rng.choice([1, 2]),
+                )
+            )
+            if rng.random() < 0.5:
+                taxes.append(Tax(property_id=pk, name="City tax", kind="percent", value=Decimal(5)))
+            season = start + timedelta(days=rng.randint(0, 120))
+            for offset in range(14):
+                days.append(
+                    RateDay(
+                        property_id=pk,
+                        date=season + timedelta(days=offset),
+                        price=(price * Decimal("1.5")).quantize(Decimal("0.01")),
+                        closed_to_arrival=offset == 6,
+                    )
+                )
+        RatePlan.objects.bulk_create(plans, batch_size=batch_size)
+        Tax.objects.bulk_create(taxes, batch_size=batch_size)
+        RateDay.objects.bulk_create(days, batch_size=batch_size)
+        rules: dict[int, tuple] = {plan.property_id: (plan, {}, []) for plan in plans}
+        for row in days:
+            rules[row.property_id][1][row.date] = row
+        for tax in taxes:
+            rules[tax.property_id][2].append(tax)
+        return rules
+
+    @staticmethod
+    def _bookings(rng: random.Random, listings, user_ids, count: int, rules: dict[int, tuple]):
         """Up to `count` confirmed stays in the next year, never overlapping on one property:
         each property's stays follow one another from a per-property cursor."""
         if not listings:
@@ -160,6 +214,7 @@ class Command(BaseCommand):
         horizon = today + timedelta(days=365)
         cursors: dict[int, date] = {}
         made: list[Booking] = []
+        no_rules: tuple = (RatePlan(), {}, [])
         for _ in range(count * 2):  # full properties are skipped; bounded retries
             if len(made) == count:
                 break
@@ -173,15 +228,28 @@ class Command(BaseCommand):
             guest_id = rng.choice(user_ids)
             if guest_id == owner_id:
                 continue
+            guests = rng.randint(1, max_guests)
+            plan, days, taxes = rules.get(pk, no_rules)
+            # Priced as booking_create prices (rates.pricing), from the rules in memory.
+            price_lines = stay_price(
+                listing=Property(pk=pk, price_per_night=price, currency=currency),
+                check_in=check_in,
+                check_out=check_out,
+                guests=guests,
+                plan=plan,
+                days=days,
+                taxes=taxes,
+            )
             made.append(
                 Booking(
                     property_id=pk,
                     guest_id=guest_id,
                     check_in=check_in,
                     check_out=check_out,
-                    guests=rng.randint(1, max_guests),
-                    total_price=price * nights,
+                    guests=guests,
+                    total_price=price_lines.total,
                     currency=currency,
+                    price_lines=price_lines.as_json(),
                 )
             )
         return made

@@ -20,7 +20,7 @@ def cancelled_rows_record_their_free_refund(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0007_confirmed_bookings_hold_their_nights"),
+        ("bookings", "0008_booking_price_lines"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -177,3 +177,35 @@ def test_refund_plus_fee_is_what_was_paid_and_neither_is_negative(
     assert refund.refund_amount + refund.cancellation_fee == paid
     assert refund.refund_amount >= 0
     assert refund.cancellation_fee >= 0
+
+
+@pytest.mark.django_db
+def test_the_refund_is_computed_from_the_booking_s_own_stored_lines():
+    from accounts.tests.factories import UserFactory
+    from bookings.services import booking_create
+    from properties.tests.factories import PropertyFactory
+    from rates.tests.factories import RatePlanFactory
+
+    listing = PropertyFactory.create(
+        price_per_night=Decimal(100), cancellation_policy="moderate", time_zone=WEST
+    )
+    plan = RatePlanFactory.create(property=listing, cleaning_fee=Decimal(40))
+    with time_machine.travel(local(WEST, 1), tick=False):
+        booking = booking_create(
+            guest=UserFactory.create(),
+            property_id=listing.pk,
+            check_in=CHECK_IN,
+            check_out=CHECK_IN + timedelta(days=3),
+        )
+    # The host's later changes do not touch what the guest paid or gets back.
+    plan.cleaning_fee = Decimal(400)
+    plan.save()
+    listing.price_per_night = Decimal(999)
+    listing.save()
+
+    with time_machine.travel(local(WEST, 18), tick=False):  # past moderate's 5-day deadline
+        cancelled = booking_cancel(guest=booking.guest, booking_id=booking.pk)
+
+    assert booking.total_price == Decimal(340)
+    # 50% of the 300 nightly amount, and the whole 40 cleaning fee (the stay has not started).
+    assert (cancelled.refund_amount, cancelled.cancellation_fee) == (Decimal(190), Decimal(150))

@@ -215,8 +215,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         summary="Change a booking's dates or guests",
         description="The guest of a confirmed stay that has not started changes its dates "
         "and/or guest count. The new stay is checked like a new booking, its own nights "
-        "excluded, and re-priced with the listing's current rules (the booking's `total_price` and "
-        "`price_lines` become the new bill); the change is recorded in `revisions`. All or nothing: nights taken by another booking are a 409 "
+        "excluded, and re-priced with the listing's current rules (the booking's "
+        "`total_price` and `price_lines` become the new bill); the change is recorded in "
+        "`revisions`. All or nothing: nights taken by another booking are a 409 "
         "`booking_conflict`; a booking that is not confirmed, has started, or whose new stay "
         "the listing's rules refuse is a 409 `booking_not_changeable` naming why.",
         request=BookingChangeInputSerializer,

@@ -101,7 +101,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return booking_list_for_guest(guest=guest)
 
     @extend_schema(
-        summary="Book a stay, or request it",
+        summary="Book a stay",
         description="Books a stay of the signed-in guest at a property, at today's price per "
         "night. A listing with `instant_book` confirms it at once (`status: confirmed`); "
         "otherwise it is a request (`status: pending`) that holds its nights until the host "

@@ -206,7 +206,11 @@ def ical_feed_sync(*, feed_id: int) -> SyncOutcome:
             }
     except (FetchError, FeedUnreadable) as exc:
         error = str(exc)[:500]
-        IcalFeed.objects.filter(pk=feed.pk).update(last_sync_at=timezone.now(), last_error=error)
+        updated = IcalFeed.objects.filter(pk=feed.pk).update(
+            last_sync_at=timezone.now(), last_error=error
+        )
+        if not updated:
+            raise NotFound("No such calendar feed.") from exc  # removed while we fetched
         logger.info("ical feed %s not synced: %s", feed.pk, error)
         feed.refresh_from_db()
         return SyncOutcome(feed=feed, held=0, conflicts=0, error=error)
@@ -242,6 +246,9 @@ def ical_feed_sync(*, feed_id: int) -> SyncOutcome:
     return SyncOutcome(feed=feed, held=held, conflicts=conflicts, error="")
 
 
+SYNC_FAILED_MESSAGE = "The sync failed on our side; it is retried at the next run."
+
+
 def ical_feeds_sync_all() -> Iterable[SyncOutcome]:
     """Sync every feed of every listed property, one after the other (each in its own
     transaction, so one slow or broken feed delays the others but never undoes them)."""
@@ -251,6 +258,16 @@ def ical_feeds_sync_all() -> Iterable[SyncOutcome]:
             outcome = ical_feed_sync(feed_id=feed_id)
         except NotFound:
             continue  # its host removed it since the list was read
+        except Exception:
+            # The one broad catch: feeds belong to different hosts, and a bug that one feed
+            # trips must not stop every later listing's sync (their calendars would go stale
+            # and double-book). It is logged with its traceback and shown on the feed.
+            logger.exception("ical feed %s: sync failed", feed_id)
+            IcalFeed.objects.filter(pk=feed_id).update(
+                last_sync_at=timezone.now(),
+                last_error=SYNC_FAILED_MESSAGE,
+            )
+            continue
         yield outcome
 
 

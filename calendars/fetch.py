@@ -21,7 +21,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 from django.conf import settings
 
@@ -71,12 +71,42 @@ def url_problem(url: str, *, allow_private: bool | None = None) -> str:
     return _address_problem(address)
 
 
+# IPv6 prefixes that carry an IPv4 address in their last 32 bits: NAT64 (RFC 6052, RFC 8215)
+# and the deprecated IPv4-compatible form. A gateway may translate them to the IPv4 inside.
+_EMBEDDING_IPV4 = [
+    ipaddress.IPv6Network("64:ff9b::/96"),
+    ipaddress.IPv6Network("64:ff9b:1::/48"),
+    ipaddress.IPv6Network("::/96"),
+]
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address stands for (mapped, 6to4, Teredo, NAT64, compatible)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in network for network in _EMBEDDING_IPV4):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+# Characters a URL's path and query keep as they are; everything else is percent-encoded (and
+# existing escapes stay: "%" is kept).
+_PATH_SAFE = "/%?=&:@!$'()*+,;~-._"
+
+
 def _address_problem(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str:
-    mapped = getattr(address, "ipv4_mapped", None)
-    if mapped is not None:
-        address = mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded
     if not address.is_global or address.is_multicast:
-        return f"{address} is not a public internet address (private, loopback or link-local)"
+        # The address itself stays out of the message: it would tell a host what a name
+        # resolves to inside the server's network.
+        return "it is not a public internet address (private, loopback or link-local)"
     return ""
 
 
@@ -142,9 +172,11 @@ def feed_fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
         connection = connection_class(
             host, port, address=address, timeout=max(0.1, deadline - time.monotonic())
         )
-        path = parts.path or "/"
+        # A URL (or a redirect's Location) may carry non-ASCII text: http.client sends ASCII
+        # only, so it goes percent-encoded, as a browser would send it.
+        path = quote(parts.path or "/", safe=_PATH_SAFE)
         if parts.query:
-            path = f"{path}?{parts.query}"
+            path = f"{path}?{quote(parts.query, safe=_PATH_SAFE)}"
         headers = {
             "User-Agent": USER_AGENT,
             "Accept": "text/calendar, */*;q=0.5",
@@ -184,7 +216,7 @@ def feed_fetch(url: str, *, etag: str = "", last_modified: str = "") -> Fetched:
             raise FetchError("The feed did not answer in time.") from exc
         except ssl.SSLError as exc:
             raise FetchError(f"TLS failed: {exc.reason or exc}.") from exc
-        except (OSError, http.client.HTTPException) as exc:
+        except (OSError, http.client.HTTPException, ValueError) as exc:
             raise FetchError(
                 f"The feed could not be fetched: {str(exc) or type(exc).__name__}."
             ) from exc

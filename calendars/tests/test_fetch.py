@@ -87,6 +87,15 @@ def test_redirects_are_followed_and_limited(feed_server, settings):
         feed_fetch(feed_server.url("/loop.ics"))
 
 
+def test_non_ascii_urls_and_redirects_are_sent_percent_encoded(feed_server):
+    feed_server.serve("/caf%C3%A9.ics", BODY)
+    feed_server.serve("/moved.ics", status=302, headers={"Location": "/café.ics"})
+
+    assert feed_fetch(feed_server.url("/café.ics")).body == BODY
+    assert feed_fetch(feed_server.url("/moved.ics")).body == BODY
+    assert feed_fetch(feed_server.url("/caf%C3%A9.ics")).body == BODY  # escapes stay as sent
+
+
 def test_a_compressed_answer_is_refused(feed_server):
     url = feed_server.serve("/cal.ics", b"\x1f\x8b", headers={"Content-Encoding": "gzip"})
 
@@ -126,7 +135,7 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(settings, monkeypa
         "socket.getaddrinfo", lambda *args, **kwargs: [(2, 1, 6, "", ("10.0.0.5", 80))]
     )
 
-    with pytest.raises(FetchError, match=r"10\.0\.0\.5 is not a public internet address"):
+    with pytest.raises(FetchError, match=r"it is not a public internet address"):
         feed_fetch("http://calendar.example.com/feed.ics")
 
 
@@ -147,6 +156,14 @@ def test_a_name_that_resolves_to_a_private_address_is_refused(settings, monkeypa
         ("http://[::1]/a.ics", "not a public"),
         ("http://[fd00::1]/a.ics", "not a public"),
         ("http://[::ffff:127.0.0.1]/a.ics", "not a public"),
+        # IPv6 forms that carry an IPv4 address: compatible, 6to4, NAT64 (well-known and
+        # local-use prefixes), Teredo (whose client address is stored inverted).
+        ("http://[::7f00:1]/a.ics", "not a public"),
+        ("http://[2002:7f00:1::]/a.ics", "not a public"),
+        ("http://[64:ff9b::a9fe:a9fe]/a.ics", "not a public"),
+        ("http://[64:ff9b:1::a00:1]/a.ics", "not a public"),
+        ("http://[2001:0:4136:e378:8000:63bf:f5ff:fffe]/a.ics", "not a public"),
+        ("http://[64:ff9b::5db8:d70e]/a.ics", ""),
         ("http://0.0.0.0/a.ics", "not a public"),
         ("https://www.airbnb.com/calendar/ical/1.ics?s=abc", ""),
         ("http://93.184.215.14:8080/a.ics", ""),

@@ -7,7 +7,14 @@ from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
-from calendars.feeds import ical_feed_create, ical_feed_delete, ical_feed_sync
+from calendars.feeds import (
+    SYNC_FAILED_MESSAGE,
+    ical_feed_create,
+    ical_feed_delete,
+    ical_feed_sync,
+    ical_feeds_sync_all,
+)
+from calendars.fetch import FetchError, feed_fetch
 from calendars.models import Hold, IcalFeed, IcalFeedEvent
 from calendars.services import hold_create, hold_release
 from calendars.tests.samples import airbnb_feed, booking_com_feed, event, feed
@@ -297,3 +304,39 @@ def test_a_deleted_listings_feeds_are_not_synced(feed_server, listing, airbnb, c
     call_command("sync_ical_feeds")
 
     assert feed_server.requests == []
+
+
+def test_a_feed_that_trips_a_bug_does_not_stop_the_feeds_after_it(
+    feed_server, listing, airbnb, monkeypatch
+):
+    serve(feed_server, airbnb_feed([stay(10, 3)]))
+    other = PropertyFactory.create()
+    later = ical_feed_create(listing=other, url=feed_server.serve("/later.ics", airbnb_feed([])))
+    real_fetch = feed_fetch
+
+    def fetch(url, **kwargs):
+        if url.endswith("/airbnb.ics"):
+            raise RuntimeError("a bug of ours")
+        return real_fetch(url, **kwargs)
+
+    monkeypatch.setattr("calendars.feeds.feed_fetch", fetch)
+
+    outcomes = list(ical_feeds_sync_all())
+
+    assert [outcome.feed.pk for outcome in outcomes] == [later.pk]
+    airbnb.refresh_from_db()
+    assert airbnb.last_error == SYNC_FAILED_MESSAGE
+    assert imported(listing) == []
+
+
+def test_a_feed_removed_while_its_fetch_failed_is_skipped(
+    feed_server, listing, airbnb, monkeypatch
+):
+    def fetch(url, **kwargs):
+        IcalFeed.objects.filter(pk=airbnb.pk).delete()  # its host removes it meanwhile
+        raise FetchError("The feed did not answer in time.")
+
+    monkeypatch.setattr("calendars.feeds.feed_fetch", fetch)
+
+    assert list(ical_feeds_sync_all()) == []
+    assert not IcalFeed.objects.exists()

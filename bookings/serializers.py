@@ -91,8 +91,8 @@ class PriceLineSerializer(serializers.Serializer):
     # DRF takes declared fields out of the class: this does not shadow Field.label.
     label = serializers.CharField()  # type: ignore[assignment]
     quantity = serializers.IntegerField()
-    unit_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
-    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    unit_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
 class BookingOutputSerializer(serializers.ModelSerializer):

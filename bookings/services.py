@@ -47,7 +47,13 @@ from core.metrics import (
 from core.request_context import request_id_var
 from core.stays import stay_shape_errors
 from properties.models import Property
-from rates.pricing import StayPrice, rate_days_between, rate_plan_of, stay_price
+from rates.pricing import (
+    StayPrice,
+    rate_days_between,
+    rate_plan_of,
+    stay_price,
+    stay_price_errors,
+)
 from rates.selectors import LISTING as STAY_LISTING_ERROR
 from rates.selectors import NIGHTS as STAY_NIGHTS_ERROR
 from rates.selectors import stay_errors
@@ -129,7 +135,7 @@ def _stay_checked_and_priced(
     if STAY_NIGHTS_ERROR in errors:
         BOOKING_CONFLICTS.inc()
         raise BookingConflict(" ".join(errors[STAY_NIGHTS_ERROR]))
-    return stay_price(
+    price = stay_price(
         listing=listing,
         check_in=check_in,
         check_out=check_out,
@@ -137,6 +143,10 @@ def _stay_checked_and_priced(
         plan=plan,
         days=days,
     )
+    too_expensive = stay_price_errors(price)
+    if too_expensive:
+        raise ValidationError(too_expensive)
+    return price
 
 
 def booking_create(

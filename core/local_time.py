@@ -105,7 +105,8 @@ def local_dates_vs_today_q(*, date_field: str, lookup: str, zone_field: str) -> 
 
 
 def calendar_epoch() -> str:
-    """Changes exactly when some zone's date may have: every zone's midnight falls on a quarter
-    hour of UTC, so the UTC time cut to the quarter hour. For cache keys of date-dependent
-    answers."""
-    return _quarter_hour(timezone.now()).isoformat()
+    """Changes at every minute of UTC: for cache keys of answers that depend on the listings'
+    clocks. Every zone's midnight falls on a quarter hour of UTC, but an advance-notice deadline
+    falls at a listing's check-in time (any minute of its zone), so a cached dated search never
+    outlives the minute it was computed in."""
+    return timezone.now().replace(second=0, microsecond=0).isoformat()

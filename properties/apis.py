@@ -196,7 +196,8 @@ class PropertyViewSet(viewsets.ModelViewSet):
         # Everyone sees the same public data; authentication, permissions and throttling have
         # already run. Keyed by scheme, host and path (the envelope's links carry them), the
         # parameters in one canonical order and encoding, and for dated searches the calendar
-        # epoch (which check-in dates are valid changes at every time zone's midnight).
+        # epoch (which stays are bookable changes at every zone's midnight and at every
+        # listing's advance-notice deadline: at most a minute apart).
         query = self.request.query_params
         generations: tuple[str, ...] = (LISTINGS,)
         epoch = ""

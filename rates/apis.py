@@ -11,7 +11,7 @@ from core.api.schema import error_responses
 from core.local_time import local_today
 from properties.models import Property
 from rates.models import RatePlan, Tax
-from rates.pricing import rate_days_between, rate_plan_of, stay_price
+from rates.pricing import rate_days_between, rate_plan_of, stay_price, stay_price_errors
 from rates.selectors import calendar_nights, stay_errors
 from rates.serializers import (
     CalendarQuerySerializer,
@@ -188,6 +188,8 @@ class QuoteApi(APIView):
         days = rate_days_between(listing=listing, start=stay["check_in"], end=stay["check_out"])
         errors = stay_errors(listing=listing, plan=plan, days=days, now=timezone.now(), **stay)
         price = stay_price(listing=listing, plan=plan, days=days, **stay)
+        for field, messages in stay_price_errors(price).items():
+            errors.setdefault(field, []).extend(messages)
         return Response(
             QuoteOutputSerializer(
                 {

@@ -20,6 +20,10 @@ from rates.models import RateDay, RatePlan, Tax
 HUNDRED = Decimal(100)
 WEEKLY_NIGHTS = 7
 MONTHLY_NIGHTS = 28
+# The most one booking can cost: what its total_price column (12 digits, 2 decimals) holds.
+# Rules within their own bounds can price a long stay for many guests past it (extra-guest
+# fees and per-guest taxes times 365 nights); such a stay is refused, never truncated.
+MAX_STAY_TOTAL = Decimal("9999999999.99")
 
 
 @cache
@@ -217,3 +221,15 @@ def stay_price(
                 )
             )
     return StayPrice(currency=currency, nights=nights, lines=lines)
+
+
+def stay_price_errors(price: StayPrice) -> dict[str, list[str]]:
+    """The reason a priced stay cannot be booked: a total above MAX_STAY_TOTAL."""
+    if price.total <= MAX_STAY_TOTAL:
+        return {}
+    return {
+        "check_out": [
+            f"This stay would cost {price.total} {price.currency}, more than one booking can "
+            f"hold ({MAX_STAY_TOTAL}); book fewer nights or guests."
+        ]
+    }

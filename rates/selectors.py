@@ -98,11 +98,16 @@ def stay_errors(
     today = wall_clock.date()
     count = (check_out - check_in).days
 
+    # A check-in outside [today, today + window] can never be booked: the reasons that depend
+    # on other stays are moot (and their date arithmetic would leave the calendar near year 1
+    # or 9999).
+    is_in_window = False
     if check_in < today:
         add("check_in", "Check-in cannot be in the past.")
     elif (check_in - today).days > plan.booking_window_days:
         add("check_in", f"Check-in cannot be more than {plan.booking_window_days} days ahead.")
     else:
+        is_in_window = True
         deadline = notice_deadline(listing=listing, plan=plan, check_in=check_in)
         if deadline is not None and wall_clock >= deadline:
             add(
@@ -127,6 +132,10 @@ def stay_errors(
     closed = sorted(day for day, row in days.items() if row.closed and check_in <= day < check_out)
     if closed:
         add(NIGHTS, f"Closed nights: {', '.join(str(day) for day in closed)}.")
+    if not is_in_window:
+        if not listing.availability:
+            add(LISTING, "This property is not open for booking.")
+        return errors
     prep = plan.preparation_nights
     holds = Hold.objects.filter(
         hold_overlap_q(start=check_in - timedelta(days=prep), end=check_out + timedelta(days=prep)),

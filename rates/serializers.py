@@ -210,6 +210,12 @@ class CalendarQuerySerializer(_WindowQuerySerializer):
             raise serializers.ValidationError(
                 {"from": [f"Cannot be more than {MAX_DAYS_AHEAD} days ahead."]}
             )
+        # The past is shown (greyed out) for a year back; further back is no date picker's,
+        # and keeps the arithmetic around the window far from year 1.
+        if start < today - timedelta(days=MAX_CALENDAR_DAYS):
+            raise serializers.ValidationError(
+                {"from": [f"Cannot be more than {MAX_CALENDAR_DAYS} days in the past."]}
+            )
         end = attrs.get("to") or start + timedelta(days=90)
         if end <= start:
             raise serializers.ValidationError({"to": ["Must be after from."]})
@@ -262,9 +268,11 @@ class LineSerializer(serializers.Serializer):
     # DRF takes declared fields out of the class: this does not shadow Field.label.
     label = serializers.CharField()  # type: ignore[assignment]
     quantity = serializers.IntegerField()
-    unit_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    # 14 digits: a quote may price a stay past what a booking holds (and says it cannot be
+    # booked); the largest the rules allow is under 10^12.
+    unit_amount = serializers.DecimalField(max_digits=14, decimal_places=2)
     amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="Rounded half up to the currency's minor unit."
+        max_digits=14, decimal_places=2, help_text="Rounded half up to the currency's minor unit."
     )
 
 
@@ -283,7 +291,7 @@ class QuoteOutputSerializer(serializers.Serializer):
     nights = NightSerializer(many=True)
     lines = LineSerializer(many=True)
     total = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text="The sum of the lines."
+        max_digits=14, decimal_places=2, help_text="The sum of the lines."
     )
     currency = serializers.CharField()
 

@@ -177,8 +177,8 @@ def test_the_calendar_starts_on_the_listing_s_today(api_client):
 
 
 def test_every_zone_s_midnight_falls_on_a_quarter_hour_of_utc():
-    # core.local_time groups zones by date once per quarter hour (and the response cache keys
-    # dated searches by it): true while every offset is a multiple of 15 minutes.
+    # core.local_time groups zones by date once per quarter hour: true while every offset is a
+    # multiple of 15 minutes.
     from core.local_time import _zones
 
     now = datetime.now(UTC)

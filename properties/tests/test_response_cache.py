@@ -3,7 +3,7 @@ every write that changes what they show is visible to the very next read, the wr
 included. Writes run inside django_capture_on_commit_callbacks(execute=True): the test's
 transaction never commits, and the cache is forgotten on commit."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,6 +24,7 @@ from properties.models import Property
 from properties.selectors import property_listed_count
 from properties.services import property_create
 from properties.tests.factories import PropertyFactory, admin_change_form
+from rates.tests.factories import RatePlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -249,6 +250,20 @@ def test_a_search_cached_yesterday_is_not_served_today(api_client):
     # March 1 is still today west of UTC, so the search stands; at this listing it has gone.
     assert [row["id"] for row in before["results"]] == [listing.pk]
     assert (response.status_code, response.json()["results"]) == (200, [])
+
+
+def test_a_search_cached_before_an_advance_notice_deadline_is_not_served_after_it(api_client):
+    # The deadline falls at the listing's check-in time (14:50 here), inside a quarter hour.
+    listing = PropertyFactory.create(time_zone="UTC", check_in_from=time(14, 50))
+    RatePlanFactory.create(property=listing, advance_notice_days=1)
+    search = f"{LIST}?check_in=2031-03-02&check_out=2031-03-04"
+    with time_machine.travel(datetime(2031, 3, 1, 14, 49, 50, tzinfo=UTC), tick=False):
+        before = api_client.get(search).json()
+    with time_machine.travel(datetime(2031, 3, 1, 14, 50, 10, tzinfo=UTC), tick=False):
+        after = api_client.get(search).json()
+
+    assert [row["id"] for row in before["results"]] == [listing.pk]
+    assert after["results"] == []
 
 
 # --- the mechanism ----------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from decimal import Decimal
 import pytest
 import time_machine
 
+from accounts.tests.factories import UserFactory
+from bookings.models import Booking
 from calendars.models import Hold
 from conftest import client_for
 from core.stays import utc_today
@@ -322,3 +324,55 @@ def test_quote_and_calendar_judge_today_in_the_listing_s_zone(api_client):
     assert east_june_1["errors"] == {"check_in": ["Check-in cannot be in the past."]}
     assert east_calendar["nights"][0]["date"] == "2030-06-02"
     assert len(east_calendar["nights"]) == 90
+
+
+def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(api_client):
+    """Preparation time shifts dates by days: near year 1 or 9999 that arithmetic must never
+    run (a stay there is out of the window anyway)."""
+    listing = PropertyFactory.create(time_zone="UTC")
+    RatePlanFactory.create(property=listing, preparation_nights=2)
+    guest = client_for(UserFactory.create())
+
+    for check_in, check_out, quote_status in [
+        ("0001-01-01", "0001-01-02", 200),  # priced, and not bookable: in the past
+        ("9999-12-30", "9999-12-31", 400),  # beyond every window: a malformed quote
+    ]:
+        quote = api_client.get(
+            f"/api/properties/{listing.pk}/quote/", {"check_in": check_in, "check_out": check_out}
+        )
+        assert quote.status_code == quote_status
+        body = quote.json()
+        assert "check_in" in body["errors"]
+        assert body.get("bookable") in (False, None)
+        booking = guest.post(
+            "/api/bookings/",
+            {"property_id": listing.pk, "check_in": check_in, "check_out": check_out},
+        )
+        assert booking.status_code == 400
+        assert "check_in" in booking.json()["errors"]
+    calendar = api_client.get(
+        f"/api/properties/{listing.pk}/calendar/", {"from": "0001-01-01", "to": "0001-01-05"}
+    )
+    assert calendar.status_code == 400
+    assert "from" in calendar.json()["errors"]
+    assert not Booking.objects.exists()
+
+
+def test_a_stay_priced_past_what_a_booking_holds_is_refused_not_a_500(api_client):
+    listing = PropertyFactory.create(price_per_night=Decimal("1000000"), max_guests=50)
+    RatePlanFactory.create(property=listing, extra_guest_fee=Decimal("1000000"), guests_included=1)
+    TaxFactory.create(property=listing, kind="per_guest_night", value=Decimal("1000000"))
+    stay = {"check_in": day(10), "check_out": day(375), "guests": 50}
+
+    quote = api_client.get(f"/api/properties/{listing.pk}/quote/", stay)
+    response = client_for(UserFactory.create()).post(
+        "/api/bookings/", {"property_id": listing.pk, **stay}
+    )
+
+    assert quote.status_code == 200
+    assert quote.json()["bookable"] is False
+    assert "more than one booking can hold" in quote.json()["errors"]["check_out"][0]
+    assert Decimal(str(quote.json()["total"])) > Decimal("9999999999.99")
+    assert response.status_code == 400
+    assert "more than one booking can hold" in response.json()["errors"]["check_out"][0]
+    assert not Booking.objects.exists()

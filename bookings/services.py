@@ -611,6 +611,11 @@ def booking_change(
             new_price = stay_price(
                 listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
             )
+            too_expensive = stay_price_errors(new_price)
+            if too_expensive:
+                raise BookingNotChangeable(
+                    " ".join(f"{field}: {' '.join(m)}" for field, m in too_expensive.items())
+                )
             BookingRevision.objects.create(
                 booking=booking,
                 changed_by=guest,

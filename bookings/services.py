@@ -319,7 +319,7 @@ def booking_accept(*, host: User, booking_id: int, message: str = "") -> Booking
         _refuse_unless_pending(booking, now=now)
         assert booking.hold is not None  # checked by _refuse_unless_pending
         # The hold no longer lapses: the nights are the guest's.
-        hold_move(hold=booking.hold, start=booking.check_in, end=booking.check_out)
+        hold_move(hold=booking.hold, start=booking.check_in, end=booking.check_out, expires_at=None)
         booking_transition(
             booking=booking, to_status=CONFIRMED, role=HOST, actor=host, now=now, reason=message
         )

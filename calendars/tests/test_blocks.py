@@ -13,7 +13,7 @@ from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from bookings.tests.factories import BookingFactory
 from calendars.models import Hold
-from calendars.services import block_create, block_delete, hold_create
+from calendars.services import block_create, block_delete, hold_create, hold_move
 from conftest import client_for
 from core.exceptions import BookingConflict, NightsTaken, NotFound
 from core.stays import utc_today
@@ -248,3 +248,16 @@ def test_api_block_end_before_start_is_400():
 def test_cancelled_booking_needs_no_hold():
     booking = BookingFactory.create(status="cancelled")
     assert booking.hold is None
+
+
+def test_moving_a_request_s_hold_keeps_its_expiry_unless_told():
+    listing = PropertyFactory.create()
+    deadline = timezone.now() + timedelta(hours=5)
+    hold = hold_create(
+        listing=listing, start=day(4), end=day(7), kind=Hold.Kind.BOOKING, expires_at=deadline
+    )
+
+    hold_move(hold=hold, start=day(5), end=day(8))
+    assert Hold.objects.get().expires_at == deadline
+    hold_move(hold=hold, start=day(5), end=day(8), expires_at=None)
+    assert Hold.objects.get().expires_at is None

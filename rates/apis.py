@@ -196,6 +196,8 @@ class QuoteApi(APIView):
                     "property_id": listing.pk,
                     **stay,
                     "bookable": not errors,
+                    "instant_book": listing.instant_book,
+                    "cancellation_policy": listing.cancellation_policy,
                     "errors": errors,
                     "nights": price.nights,
                     "lines": price.lines,

@@ -8,7 +8,7 @@ from rest_framework import serializers
 from core.api import fields
 from core.api.query import repeated_parameter_errors
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS, latest_today, stay_shape_errors
-from properties.models import MAX_GUESTS, MAX_PRICE_PER_NIGHT
+from properties.models import MAX_GUESTS, MAX_PRICE_PER_NIGHT, CancellationPolicy
 from rates.models import (
     MAX_DISCOUNT_PERCENT,
     MAX_NOTICE_DAYS,
@@ -282,6 +282,13 @@ class QuoteOutputSerializer(serializers.Serializer):
     check_out = serializers.DateField()
     guests = serializers.IntegerField()
     bookable = serializers.BooleanField()
+    instant_book = serializers.BooleanField(
+        help_text="True: booking confirms at once; false: it is a request the host accepts."
+    )
+    cancellation_policy = serializers.ChoiceField(
+        choices=CancellationPolicy.choices,
+        help_text="The policy a booking made now would have (docs/booking-lifecycle.md).",
+    )
     # An output serializer: its declared field does not replace Serializer.errors.
     errors = serializers.DictField(  # type: ignore[assignment]
         child=serializers.ListField(child=serializers.CharField()),

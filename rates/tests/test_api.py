@@ -229,6 +229,8 @@ def test_a_quote_lists_nights_lines_and_total(api_client, django_assert_num_quer
         "check_out": day(12),
         "guests": 2,
         "bookable": True,
+        "instant_book": True,
+        "cancellation_policy": "flexible",
         "errors": {},
         "nights": [{"date": day(10), "price": 75.0}, {"date": day(11), "price": 75.0}],
         "lines": [
@@ -324,6 +326,19 @@ def test_quote_and_calendar_judge_today_in_the_listing_s_zone(api_client):
     assert east_june_1["errors"] == {"check_in": ["Check-in cannot be in the past."]}
     assert east_calendar["nights"][0]["date"] == "2030-06-02"
     assert len(east_calendar["nights"]) == 90
+
+
+def test_a_quote_shows_how_a_booking_would_be_made_and_cancelled(api_client):
+    listing = PropertyFactory.create(instant_book=False, cancellation_policy="strict")
+
+    response = api_client.get(
+        f"/api/properties/{listing.pk}/quote/", {"check_in": day(20), "check_out": day(23)}
+    )
+
+    assert (response.json()["instant_book"], response.json()["cancellation_policy"]) == (
+        False,
+        "strict",
+    )
 
 
 def test_dates_at_the_ends_of_the_calendar_are_refused_not_a_500(api_client):

@@ -275,7 +275,9 @@ def test_database_refuses_check_out_before_check_in():
         BookingFactory.create(check_in=days(5), check_out=days(5))
 
 
-def test_database_refuses_overlapping_confirmed_bookings_written_directly(db):
+def test_database_refuses_overlapping_stays_written_directly(db):
+    """The holds table's exclusion constraint (calendars 0002), whatever writes the rows: here
+    the factory, which holds a confirmed booking's nights as booking_create does."""
     from django.db import connection
 
     if connection.vendor != "postgresql":

@@ -1,8 +1,10 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from bookings.models import Booking, BookingRevision, BookingTransition
-from bookings.services import booking_cancel
+from bookings.selectors import booking_status_now
+from bookings.services import booking_decline, booking_host_cancel
 from core.exceptions import ApplicationError
 
 
@@ -88,9 +90,16 @@ class BookingAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel selected bookings")
     def cancel_selected(self, request, queryset):
         cancelled = 0
-        for booking in queryset.select_related("guest"):
+        # Staff act for the host: the guest is refunded in full (a request is declined), and
+        # the history names who did it. Never as the guest, who would pay the policy's fee.
+        reason = f"Cancelled by staff ({request.user.get_username()})."
+        for booking in queryset.select_related("property"):
             try:
-                booking_cancel(guest=booking.guest, booking_id=booking.pk)
+                host = booking.property.owner
+                if booking_status_now(booking, now=timezone.now()) == Booking.Status.PENDING:
+                    booking_decline(host=host, booking_id=booking.pk, message=reason)
+                else:
+                    booking_host_cancel(host=host, booking_id=booking.pk, reason=reason)
             except (ApplicationError, ValidationError) as exc:
                 self.message_user(request, f"Booking {booking.pk}: {exc}", messages.WARNING)
             else:

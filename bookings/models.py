@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from properties.models import Property
+from properties.models import CancellationPolicy, Property
 
 PENDING, CONFIRMED, DECLINED, EXPIRED, CANCELLED, COMPLETED = (
     "pending",
@@ -74,6 +74,17 @@ class Booking(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.CharField(max_length=5, choices=Party.choices, blank=True, default="")
+    # The listing's cancellation policy when the booking was made: the host changing it later
+    # does not change what cancelling this booking refunds.
+    cancellation_policy = models.CharField(
+        max_length=10,
+        choices=CancellationPolicy.choices,
+        default=CancellationPolicy.FLEXIBLE,
+        db_default=CancellationPolicy.FLEXIBLE,
+    )
+    # The earliest check-in this booking has had: the policy's deadlines count from it, so
+    # moving a stay later never restarts them (null: check_in itself).
+    policy_check_in = models.DateField(null=True, blank=True, editable=False)
     # What cancelling gave back and kept (refund_amount + cancellation_fee == total_price).
     refund_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     cancellation_fee = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)

@@ -7,7 +7,8 @@ the listing's check-in time (`check_in_from`, local) on the date N days before t
 date, in the listing's time zone. Cancelling *before* a deadline (strictly earlier) gets that
 tier; at the deadline or later the next tier applies.
 
-- flexible: full refund until 1 day before check-in; after that 50% of the nightly amount.
+- flexible (the default): full refund until the check-in day begins (local midnight), which is
+  when guests can no longer cancel: cancelling is free, as it was before policies existed.
 - moderate: full refund until 5 days before check-in; after that 50% of the nightly amount.
 - strict: full refund until 14 days before check-in; 50% of the nightly amount until 7 days
   before; after that nothing of the nightly amount.
@@ -40,6 +41,8 @@ class Tier:
 
     days_before: int
     share: Decimal
+    # The deadline is the start of that day (local midnight), not the check-in time.
+    at_day_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,10 +54,11 @@ class Policy:
 
 POLICIES: dict[str, Policy] = {
     CancellationPolicy.FLEXIBLE: Policy(
-        tiers=(Tier(1, Decimal(1)),),
-        share_after=HALF,
-        summary="Full refund until 1 day before the local check-in time; after that 50% of "
-        "the nightly amount. The cleaning fee is refunded until the stay starts.",
+        # After the check-in day begins a guest can no longer cancel: the share after is moot.
+        tiers=(Tier(0, Decimal(1), at_day_start=True),),
+        share_after=ZERO,
+        summary="Full refund until the check-in day begins in the listing's time zone (guests "
+        "cannot cancel after that).",
     ),
     CancellationPolicy.MODERATE: Policy(
         tiers=(Tier(5, Decimal(1)),),
@@ -96,7 +100,8 @@ def _round(amount: Decimal, currency: str) -> Decimal:
 
 
 def deadline(*, check_in: date, check_in_time: time, time_zone: str, days_before: int) -> datetime:
-    """The instant `days_before` days before check-in: the local check-in time that day."""
+    """The instant `days_before` days before check-in: the local check-in time that day (pass
+    midnight for the start of the day)."""
     return datetime.combine(
         check_in - timedelta(days=days_before), check_in_time, tzinfo=ZoneInfo(time_zone)
     )
@@ -129,7 +134,7 @@ def refund_compute(
     for tier in reversed(terms.tiers):  # the latest deadline first
         at = deadline(
             check_in=check_in,
-            check_in_time=check_in_time,
+            check_in_time=time(0) if tier.at_day_start else check_in_time,
             time_zone=time_zone,
             days_before=tier.days_before,
         )

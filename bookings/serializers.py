@@ -229,7 +229,8 @@ class CancellationPreviewOutputSerializer(serializers.Serializer):
         "come; the amounts are then what cancelling would have given before."
     )
     policy = serializers.ChoiceField(
-        choices=["flexible", "moderate", "strict"], help_text="The listing's policy."
+        choices=["flexible", "moderate", "strict"],
+        help_text="The policy the booking was made under.",
     )
     policy_terms = serializers.CharField()
     total_price = serializers.DecimalField(max_digits=12, decimal_places=2)

@@ -83,12 +83,14 @@ def _initial_status(listing: Property) -> str:
 
 
 def _request_expires_at(*, listing: Property, check_in: date, now: datetime) -> datetime:
-    """BOOKING_REQUEST_HOURS from now, but no later than the start of the check-in day in the
-    listing's time zone: a request the host has not answered by then can no longer be a stay."""
-    check_in_day = datetime.combine(
-        check_in, datetime.min.time(), tzinfo=ZoneInfo(listing.time_zone)
+    """BOOKING_REQUEST_HOURS from now, but no later than the end of the check-in day in the
+    listing's time zone: a request the host has not answered by then can no longer be a stay.
+    Always after `now` (a check-in is never before the listing's today), so a request for
+    today is still a request, for what is left of the day."""
+    day_after = datetime.combine(
+        check_in + timedelta(days=1), datetime.min.time(), tzinfo=ZoneInfo(listing.time_zone)
     )
-    return min(now + timedelta(hours=settings.BOOKING_REQUEST_HOURS), check_in_day)
+    return min(now + timedelta(hours=settings.BOOKING_REQUEST_HOURS), day_after)
 
 
 def _hold_nights(
@@ -193,6 +195,8 @@ def booking_create(
                 price_lines=price.as_json(),
                 status=status,
                 expires_at=expires_at,
+                cancellation_policy=listing.cancellation_policy,
+                policy_check_in=check_in,
             )
             booking_transition_created(booking=booking, actor=guest)
             _log_after_commit("booking created", booking)
@@ -440,11 +444,13 @@ def booking_refund_preview(*, booking: Booking, now: datetime | None = None) -> 
         return refund_full(paid=booking.total_price)
     listing = booking.property
     return refund_compute(
-        policy=listing.cancellation_policy,
+        policy=booking.cancellation_policy,
         lines=_booking_lines(booking),
         paid=booking.total_price,
         currency=booking.currency,
-        check_in=booking.check_in,
+        # The earliest check-in the booking has had: moving a stay later does not restart
+        # the policy's deadlines.
+        check_in=min(booking.policy_check_in or booking.check_in, booking.check_in),
         check_in_time=listing.check_in_from,
         time_zone=listing.time_zone,
         now=now or timezone.now(),
@@ -457,12 +463,22 @@ def booking_cancellation_preview(*, booking: Booking, now: datetime | None = Non
     now = now or timezone.now()
     listing = booking.property
     refund = booking_refund_preview(booking=booking, now=now)
+    if booking.status == CANCELLED and booking.refund_amount is not None:
+        # Cancelled: what the cancellation stored, not what one now would give.
+        assert booking.cancellation_fee is not None  # stored together (a check constraint)
+        paid = booking.total_price
+        refund = Refund(
+            refund_amount=booking.refund_amount,
+            cancellation_fee=booking.cancellation_fee,
+            next_deadline=None,
+            share=booking.refund_amount / paid if paid else Decimal(1),
+        )
     return {
         "booking_id": booking.pk,
         "is_cancellable": booking_status_now(booking, now=now) in (PENDING, CONFIRMED)
         and not stay_started(check_in=booking.check_in, time_zone=listing.time_zone, now=now),
-        "policy": listing.cancellation_policy,
-        "policy_terms": POLICIES[listing.cancellation_policy].summary,
+        "policy": booking.cancellation_policy,
+        "policy_terms": POLICIES[booking.cancellation_policy].summary,
         "total_price": booking.total_price,
         "refund_amount": refund.refund_amount,
         "cancellation_fee": refund.cancellation_fee,
@@ -585,6 +601,11 @@ def booking_change(
                 now=now,
                 exclude_hold=booking.hold,
             )
+            if new_check_in == booking.check_in:
+                # The same arrival: the rules about arriving (notice, window, closed to arrival)
+                # and the listing being open for new bookings judged it when it was booked.
+                errors.pop("check_in", None)
+                errors.pop(STAY_LISTING_ERROR, None)
             if STAY_NIGHTS_ERROR in errors:
                 BOOKING_CONFLICTS.inc()
                 raise BookingConflict(" ".join(errors[STAY_NIGHTS_ERROR]))
@@ -638,8 +659,16 @@ def booking_change(
             )
             # The booking carries its current bill; the revision keeps the one it replaced.
             booking.total_price, booking.price_lines = new_price.total, new_price.as_json()
+            booking.policy_check_in = min(booking.policy_check_in or old[0], new_check_in)
             booking.save(
-                update_fields=["check_in", "check_out", "guests", "total_price", "price_lines"]
+                update_fields=[
+                    "check_in",
+                    "check_out",
+                    "guests",
+                    "total_price",
+                    "price_lines",
+                    "policy_check_in",
+                ]
             )
             _log_after_commit("booking changed", booking)
     except IntegrityError as exc:

@@ -21,6 +21,9 @@ class BookingFactory(factory.django.DjangoModelFactory[Booking]):
     check_in = factory.LazyFunction(lambda: utc_today() + timedelta(days=30))
     check_out = factory.LazyAttribute(lambda o: o.check_in + timedelta(days=3))
     status = Booking.Status.CONFIRMED
+    # As booking_create snapshots them.
+    cancellation_policy = factory.LazyAttribute(lambda o: o.property.cancellation_policy)
+    policy_check_in = factory.LazyAttribute(lambda o: o.check_in)
     total_price = factory.LazyAttribute(
         lambda o: o.property.price_per_night * (o.check_out - o.check_in).days
     )

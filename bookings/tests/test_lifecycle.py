@@ -35,8 +35,10 @@ from core.exceptions import (
     PropertyHasUpcomingBookings,
 )
 from core.stays import utc_today
+from properties.models import Property
 from properties.services import property_delete
 from properties.tests.factories import PropertyFactory
+from rates.tests.factories import RatePlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -105,19 +107,39 @@ def test_request_is_pending_holds_its_nights_and_expires_after_the_setting(setti
     assert Booking.objects.count() == 1
 
 
-def test_a_request_expires_no_later_than_the_start_of_its_check_in_day():
-    # Noon UTC on 1 June is 01:00 on 2 June at UTC+14: the check-in day starts in 23 hours.
+def test_a_request_expires_no_later_than_the_end_of_its_check_in_day():
+    # Noon UTC on 1 June is 02:00 on 2 June at UTC+14: the check-in day (the 2nd) ends in 22
+    # hours, before BOOKING_REQUEST_HOURS (24) run out.
     listing = PropertyFactory.create(instant_book=False, time_zone="Pacific/Kiritimati")
 
     with time_machine.travel(NOON, tick=False):
         pending = booking_create(
             guest=UserFactory.create(),
             property_id=listing.pk,
-            check_in=date(2030, 6, 3),
+            check_in=date(2030, 6, 2),
             check_out=date(2030, 6, 4),
         )
 
     assert pending.expires_at == datetime(2030, 6, 2, 10, 0, tzinfo=UTC)
+    assert pending.status == "pending"
+
+
+def test_a_request_for_today_is_a_request_for_the_rest_of_the_day():
+    # 23:30 at UTC-11: half an hour of the check-in day left, and the request lives for it.
+    listing = PropertyFactory.create(instant_book=False, time_zone="Pacific/Pago_Pago")
+    late = datetime(2030, 6, 2, 10, 30, tzinfo=UTC)  # 23:30 on 1 June in Pago Pago
+
+    with time_machine.travel(late, tick=False):
+        pending = booking_create(
+            guest=UserFactory.create(),
+            property_id=listing.pk,
+            check_in=date(2030, 6, 1),
+            check_out=date(2030, 6, 3),
+        )
+        accepted = booking_accept(host=listing.owner, booking_id=pending.pk)
+
+    assert pending.expires_at == datetime(2030, 6, 2, 11, 0, tzinfo=UTC)
+    assert accepted.status == "confirmed"
 
 
 def test_accept_confirms_clears_the_deadline_and_records_who():
@@ -486,3 +508,15 @@ def test_a_started_stay_cannot_change():
 
     with pytest.raises(BookingNotChangeable, match="started"):
         booking_change(guest=booking.guest, booking_id=booking.pk, check_out=days(4))
+
+
+def test_changing_only_the_guest_count_is_not_judged_by_arrival_rules_set_since():
+    booking = BookingFactory.create(check_in=utc_today() + timedelta(days=2), guests=1)
+    listing = booking.property
+    RatePlanFactory.create(property=listing, advance_notice_days=5)
+    Property.objects.filter(pk=listing.pk).update(availability=False)
+
+    changed = booking_change(guest=booking.guest, booking_id=booking.pk, guests=2)
+
+    assert changed.guests == 2
+    assert changed.revisions.count() == 1

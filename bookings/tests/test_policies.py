@@ -12,7 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bookings.policies import POLICIES, Refund, refund_compute
-from bookings.services import booking_cancel, booking_cancellation_preview
+from bookings.services import (
+    booking_cancel,
+    booking_cancellation_preview,
+    booking_change,
+    booking_host_cancel,
+)
 from bookings.tests.factories import BookingFactory
 from conftest import client_for
 from core.exceptions import BookingNotCancellable
@@ -29,7 +34,6 @@ def local(zone: str, day: int, hour: int = 15) -> datetime:
 
 # (policy, the deadline as local wall time, refund just before, refund just after)
 DEADLINES = [
-    ("flexible", 19, Decimal(300), Decimal(150)),  # 1 day before check-in
     ("moderate", 15, Decimal(300), Decimal(150)),  # 5 days
     ("strict", 6, Decimal(300), Decimal(150)),  # 14 days
     ("strict", 13, Decimal(150), Decimal(0)),  # 7 days
@@ -71,17 +75,21 @@ def test_the_refund_changes_exactly_at_each_deadline(zone, policy, moment, refun
 @pytest.mark.parametrize("zone", [EAST, WEST])
 def test_cancelling_stops_exactly_when_the_check_in_day_begins_locally(zone):
     last_moment = booking_for(zone, "strict")
+    free_until_then = booking_for(zone, "flexible")
     too_late = booking_for(zone, "flexible")
     midnight = local(zone, 20, hour=0)
 
     with time_machine.travel(midnight - SECOND, tick=False):
         cancelled = booking_cancel(guest=last_moment.guest, booking_id=last_moment.pk)
+        free = booking_cancel(guest=free_until_then.guest, booking_id=free_until_then.pk)
     with time_machine.travel(midnight + SECOND, tick=False):
         preview = booking_cancellation_preview(booking=too_late)
         with pytest.raises(BookingNotCancellable, match="check-in day"):
             booking_cancel(guest=too_late.guest, booking_id=too_late.pk)
 
     assert (cancelled.refund_amount, cancelled.cancellation_fee) == (Decimal(0), Decimal(300))
+    # flexible: free to the last second before the check-in day, as before policies existed
+    assert (free.refund_amount, free.cancellation_fee) == (Decimal(300), Decimal(0))
     assert preview["is_cancellable"] is False
     too_late.refresh_from_db()
     assert too_late.status == "confirmed"
@@ -209,3 +217,48 @@ def test_the_refund_is_computed_from_the_booking_s_own_stored_lines():
     assert booking.total_price == Decimal(340)
     # 50% of the 300 nightly amount, and the whole 40 cleaning fee (the stay has not started).
     assert (cancelled.refund_amount, cancelled.cancellation_fee) == (Decimal(190), Decimal(150))
+
+
+@pytest.mark.django_db
+def test_the_policy_is_the_one_booked_under_whatever_the_host_changes_later():
+    booking = booking_for(WEST, "flexible")
+    booking.property.cancellation_policy = "strict"
+    booking.property.save()
+
+    with time_machine.travel(local(WEST, 18), tick=False):  # 2 days before: strict gives 0
+        cancelled = booking_cancel(guest=booking.guest, booking_id=booking.pk)
+
+    assert (cancelled.cancellation_policy, cancelled.refund_amount) == ("flexible", Decimal(300))
+
+
+@pytest.mark.django_db
+def test_moving_a_stay_later_does_not_restart_the_deadlines():
+    booking = booking_for(WEST, "strict")  # check-in 20 July: nothing back from 13 July on
+
+    with time_machine.travel(local(WEST, 15), tick=False):
+        moved = booking_change(
+            guest=booking.guest,
+            booking_id=booking.pk,
+            check_in=date(2030, 9, 20),
+            check_out=date(2030, 9, 23),
+        )
+        preview = booking_cancellation_preview(booking=moved)
+        cancelled = booking_cancel(guest=booking.guest, booking_id=booking.pk)
+
+    assert (moved.check_in, moved.policy_check_in) == (date(2030, 9, 20), CHECK_IN)
+    assert preview["refund_amount"] == Decimal(0)
+    assert cancelled.refund_amount == Decimal(0)
+
+
+@pytest.mark.django_db
+def test_the_preview_of_a_cancelled_booking_shows_what_was_stored():
+    booking = booking_for(WEST, "strict")
+
+    with time_machine.travel(local(WEST, 18), tick=False):
+        cancelled = booking_host_cancel(
+            host=booking.property.owner, booking_id=booking.pk, reason="Flooded"
+        )
+        preview = booking_cancellation_preview(booking=cancelled)
+
+    assert (preview["refund_amount"], preview["cancellation_fee"]) == (Decimal(300), Decimal(0))
+    assert preview["is_cancellable"] is False

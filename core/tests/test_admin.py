@@ -1,4 +1,5 @@
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -42,7 +43,9 @@ def test_admin_booking_detail_is_read_only(admin_client):
 
 def test_admin_cancel_action_uses_the_booking_rules(admin_client):
     future = BookingFactory.create(
-        check_in=utc_today() + timedelta(days=5), check_out=utc_today() + timedelta(days=7)
+        check_in=utc_today() + timedelta(days=5),
+        check_out=utc_today() + timedelta(days=7),
+        property__cancellation_policy="strict",
     )
     started = BookingFactory.create(check_in=utc_today(), check_out=utc_today() + timedelta(days=2))
 
@@ -53,7 +56,16 @@ def test_admin_cancel_action_uses_the_booking_rules(admin_client):
     )
 
     assert response.status_code == 200
-    assert Booking.objects.get(pk=future.pk).status == "cancelled"
+    cancelled = Booking.objects.get(pk=future.pk)
+    # For the host, never as the guest: a full refund (strict would keep it all), and the
+    # history says staff did it.
+    assert (cancelled.status, cancelled.cancelled_by) == ("cancelled", "host")
+    assert (cancelled.refund_amount, cancelled.cancellation_fee) == (
+        cancelled.total_price,
+        Decimal(0),
+    )
+    last = cancelled.transitions.order_by("created_at", "id").values_list("reason", flat=True)
+    assert list(last)[-1].startswith("Cancelled by staff (")
     assert Booking.objects.get(pk=started.pk).status == "confirmed"
     assert b"Cancelled 1 booking(s)." in response.content
     assert b"check-in day has come" in response.content

@@ -59,3 +59,10 @@ def test_existing_rows_are_migrated_without_loss(settings):
     booking = Booking.objects.get()
     assert (booking.guests, booking.currency, booking.total_price) == (1, "EUR", Decimal("150"))
     assert new.get_model("properties", "Amenity").objects.filter(code="wifi").exists()
+    # The lifecycle: the policy it was booked under, and a history (made before one was kept).
+    assert (booking.status, booking.cancellation_policy) == ("confirmed", "flexible")
+    assert str(booking.policy_check_in) == "2031-01-01"
+    transitions = new.get_model("bookings", "BookingTransition").objects.filter(booking=booking)
+    assert list(transitions.values_list("from_status", "to_status", "actor_role")) == [
+        ("", "confirmed", "guest")
+    ]

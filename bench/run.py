@@ -304,9 +304,15 @@ def prepare_data(db: Database, server: Server, run_id: str, work: Path) -> dict:
         min_id, max_id, listed = conn.execute(
             "SELECT min(id), max(id), count(*) FROM properties_property WHERE deleted_at IS NULL"
         ).fetchone()
+        # Listings whose rules cannot refuse the scenario's stays (a fifth of the seeded ones
+        # have rates: minimum stays, closed days, notice): every booking is then a 201 or a
+        # 409, never a 400 measured as if it were a booking. Instant booking: no requests.
         bookable = conn.execute(
-            "SELECT id, owner_id FROM properties_property "
-            "WHERE availability AND deleted_at IS NULL ORDER BY id"
+            "SELECT p.id, p.owner_id FROM properties_property p "
+            "WHERE p.availability AND p.instant_book AND p.deleted_at IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM rates_rateplan r WHERE r.property_id = p.id) "
+            "AND NOT EXISTS (SELECT 1 FROM rates_rateday d WHERE d.property_id = p.id) "
+            "ORDER BY p.id"
         ).fetchall()
         (last_check_out,) = conn.execute("SELECT max(check_out) FROM bookings_booking").fetchone()
         cities = [

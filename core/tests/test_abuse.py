@@ -4,10 +4,11 @@ ones that live next to the feature they cover (login throttling, the body limit,
 
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+import time_machine
 from django.conf import settings
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
@@ -365,29 +366,39 @@ def test_default_rates_are_generous_and_each_comes_from_the_environment():
     assert "'photo_upload': '3/hour'" in rates(PHOTO_UPLOAD_THROTTLE_RATE="3/hour")
 
 
-def test_stays_and_searches_further_than_730_days_ahead_are_refused(auth_client):
-    listing = PropertyFactory.create()
-    too_far = utc_today() + timedelta(days=731)
-    body = {
-        "property_id": listing.pk,
-        "check_in": str(too_far),
-        "check_out": str(too_far + timedelta(days=2)),
-    }
+# Noon UTC: the listing (UTC) is at noon, UTC+14 already on the next day, UTC-12 at midnight.
+NOON_UTC = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
-    booking = auth_client.post("/api/bookings/", body)
-    # The listing (UTC) refuses that day; a listing at UTC+14 may still take it, so the search
-    # answers, without this listing. A day beyond every zone's window is refused outright.
-    search = auth_client.get(
-        "/api/properties/", {"check_in": body["check_in"], "check_out": body["check_out"]}
-    )
-    beyond_every_zone = auth_client.get(
-        "/api/properties/",
-        {"check_in": str(too_far + timedelta(days=1)), "check_out": str(too_far + timedelta(3))},
-    )
-    last_day = auth_client.post(
-        "/api/bookings/",
-        {**body, "check_in": str(too_far - timedelta(days=1)), "check_out": str(too_far)},
-    )
+
+def test_stays_and_searches_further_than_730_days_ahead_are_refused():
+    # The clock is pinned: which zones a day is "past every window" for depends on the hour.
+    with time_machine.travel(NOON_UTC, tick=False):
+        auth_client = client_for(UserFactory.create())
+        listing = PropertyFactory.create(time_zone="UTC")
+        too_far = utc_today() + timedelta(days=731)
+        body = {
+            "property_id": listing.pk,
+            "check_in": str(too_far),
+            "check_out": str(too_far + timedelta(days=2)),
+        }
+
+        booking = auth_client.post("/api/bookings/", body)
+        # The listing (UTC) refuses that day; a listing at UTC+14 may still take it, so the
+        # search answers, without this listing. A day beyond every zone's window is refused.
+        search = auth_client.get(
+            "/api/properties/", {"check_in": body["check_in"], "check_out": body["check_out"]}
+        )
+        beyond_every_zone = auth_client.get(
+            "/api/properties/",
+            {
+                "check_in": str(too_far + timedelta(days=1)),
+                "check_out": str(too_far + timedelta(3)),
+            },
+        )
+        last_day = auth_client.post(
+            "/api/bookings/",
+            {**body, "check_in": str(too_far - timedelta(days=1)), "check_out": str(too_far)},
+        )
 
     message = {"check_in": ["Check-in cannot be more than 730 days ahead."]}
     assert (booking.status_code, booking.json()["errors"]) == (400, message)

@@ -1,7 +1,8 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from accounts.tests.factories import UserFactory
 from core.stays import utc_today
@@ -132,25 +133,31 @@ def test_bad_filter_values_are_400_naming_the_parameter(api_client, params, fiel
 
 
 def test_stay_dates_follow_the_booking_rules(api_client):
-    today = utc_today()
-    cases = {
-        "check_out": {
-            "check_in": today + timedelta(days=5),
-            "check_out": today + timedelta(days=5),
-        },
-        "check_in": {"check_in": today - timedelta(days=1), "check_out": today + timedelta(days=2)},
-    }
-    too_long = {"check_in": today, "check_out": today + timedelta(days=366)}
+    # Noon UTC: yesterday (UTC's) is past in every zone, even UTC-12's (at midnight). Between
+    # UTC midnight and noon it is still today west of UTC: the clock is pinned.
+    with time_machine.travel(datetime(2031, 3, 1, 12, 0, tzinfo=UTC), tick=False):
+        today = utc_today()
+        cases = {
+            "check_out": {
+                "check_in": today + timedelta(days=5),
+                "check_out": today + timedelta(days=5),
+            },
+            "check_in": {
+                "check_in": today - timedelta(days=1),
+                "check_out": today + timedelta(days=2),
+            },
+        }
+        too_long = {"check_in": today, "check_out": today + timedelta(days=366)}
 
-    for field, params in cases.items():
-        assert list(api_client.get(LIST, params).json()["errors"]) == [field]
-    assert list(api_client.get(LIST, too_long).json()["errors"]) == ["check_out"]
-    assert (
-        api_client.get(
-            LIST, {"check_in": today, "check_out": today + timedelta(days=365)}
-        ).status_code
-        == 200
-    )
+        for field, params in cases.items():
+            assert list(api_client.get(LIST, params).json()["errors"]) == [field]
+        assert list(api_client.get(LIST, too_long).json()["errors"]) == ["check_out"]
+        assert (
+            api_client.get(
+                LIST, {"check_in": today, "check_out": today + timedelta(days=365)}
+            ).status_code
+            == 200
+        )
 
 
 def test_an_unknown_ordering_names_the_valid_values(api_client):

@@ -26,7 +26,13 @@ from bookings.policies import POLICIES, Refund, refund_compute, refund_full, sta
 from bookings.selectors import booking_completed_q, booking_status_now
 from bookings.transitions import GUEST, HOST, SYSTEM, booking_transition, booking_transition_created
 from calendars.models import Hold
-from calendars.services import hold_create, hold_move, hold_release, is_exclusion_violation
+from calendars.services import (
+    hold_create,
+    hold_keep,
+    hold_move,
+    hold_release,
+    is_exclusion_violation,
+)
 from core.exceptions import (
     BookingConflict,
     BookingNotCancellable,
@@ -323,7 +329,7 @@ def booking_accept(*, host: User, booking_id: int, message: str = "") -> Booking
         _refuse_unless_pending(booking, now=now)
         assert booking.hold is not None  # checked by _refuse_unless_pending
         # The hold no longer lapses: the nights are the guest's.
-        hold_move(hold=booking.hold, start=booking.check_in, end=booking.check_out, expires_at=None)
+        hold_keep(hold=booking.hold)
         booking_transition(
             booking=booking, to_status=CONFIRMED, role=HOST, actor=host, now=now, reason=message
         )

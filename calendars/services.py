@@ -68,30 +68,23 @@ def hold_create(
     return hold
 
 
-class _KeepExpiry:
-    """hold_move's default: the hold keeps the expiry it has."""
-
-
-KEEP_EXPIRY = _KeepExpiry()
-
-
-def hold_move(
-    *,
-    hold: Hold,
-    start: date,
-    end: date,
-    expires_at: datetime | _KeepExpiry | None = KEEP_EXPIRY,
-) -> Hold:
+def hold_move(*, hold: Hold, start: date, end: date) -> Hold:
     """Move a hold to [start, end) in one UPDATE (its listing's row locked by the caller): the
-    old nights stay held until the new ones are secured. It keeps its expiry unless
-    `expires_at` is given (None: it never expires). Raises NightsTaken as hold_create."""
+    old nights stay held until the new ones are secured; its expiry stays as it is. Raises
+    NightsTaken as hold_create."""
     listing = hold.property
     _free_nights_or_raise(listing=listing, start=start, end=end, now=timezone.now(), ignore=hold)
-    if not isinstance(expires_at, _KeepExpiry):
-        hold.expires_at = expires_at
     hold.start, hold.end = start, end
-    hold.save(update_fields=["start", "end", "expires_at"])
+    hold.save(update_fields=["start", "end"])
     cache_generations_forget_on_commit(AVAILABILITY)
+    return hold
+
+
+def hold_keep(*, hold: Hold) -> Hold:
+    """A request's hold becomes permanent (its request was accepted): the same nights, no
+    expiry. No availability changes, so nothing to re-check or forget."""
+    hold.expires_at = None
+    hold.save(update_fields=["expires_at"])
     return hold
 
 

@@ -13,7 +13,13 @@ from bookings.models import Booking
 from bookings.services import booking_cancel, booking_create
 from bookings.tests.factories import BookingFactory
 from calendars.models import Hold
-from calendars.services import block_create, block_delete, hold_create, hold_move
+from calendars.services import (
+    block_create,
+    block_delete,
+    hold_create,
+    hold_keep,
+    hold_move,
+)
 from conftest import client_for
 from core.exceptions import BookingConflict, NightsTaken, NotFound
 from core.stays import utc_today
@@ -250,7 +256,7 @@ def test_cancelled_booking_needs_no_hold():
     assert booking.hold is None
 
 
-def test_moving_a_request_s_hold_keeps_its_expiry_unless_told():
+def test_moving_a_request_s_hold_keeps_its_expiry_until_it_is_kept():
     listing = PropertyFactory.create()
     deadline = timezone.now() + timedelta(hours=5)
     hold = hold_create(
@@ -259,5 +265,5 @@ def test_moving_a_request_s_hold_keeps_its_expiry_unless_told():
 
     hold_move(hold=hold, start=day(5), end=day(8))
     assert Hold.objects.get().expires_at == deadline
-    hold_move(hold=hold, start=day(5), end=day(8), expires_at=None)
-    assert Hold.objects.get().expires_at is None
+    hold_keep(hold=hold)
+    assert Hold.objects.values_list("start", "end", "expires_at").get() == (day(5), day(8), None)

@@ -7,11 +7,17 @@ Django compiled for it, and afterwards only swaps the placeholders for the real 
 the SQL, the quoting and the row converters are still Django's, so the answer is exactly what
 the queryset itself would return (tests compare them)."""
 
-from collections.abc import Callable
+import datetime as dt
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from dataclasses import dataclass
+from decimal import Decimal
 from threading import Lock
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet, FullResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
@@ -51,15 +57,7 @@ class CompiledQuery:
         named = [name for _, name in slots]
         if sorted(named) != sorted(self._placeholders):
             raise ValueError(f"Each placeholder must be one bound parameter; found {named}.")
-        if query.selected:
-            names = tuple(query.selected)
-        else:
-            names = (*query.extra_select, *query.values_select, *query.annotation_select)
-        expressions = [column[0] for column in compiler.select[: compiler.col_count]]
-        converters = tuple(
-            (column, tuple(functions), expression)
-            for column, (functions, expression) in compiler.get_converters(expressions).items()
-        )
+        names, converters = _row_shape(query, compiler)
         return _Compiled(sql, tuple(params), tuple(slots), names, converters)
 
     def rows(self, **params: Any) -> list[dict]:
@@ -75,17 +73,247 @@ class CompiledQuery:
         arguments = list(compiled.params)
         for position, name in compiled.slots:
             arguments[position] = params[name]
-        with connection.cursor() as cursor:
-            cursor.execute(compiled.sql, arguments)
-            fetched = cursor.fetchall()
-        names = compiled.names
-        result = []
-        for fetched_row in fetched:
-            row = list(fetched_row)
-            for column, functions, expression in compiled.converters:
-                value = row[column]
-                for function in functions:
-                    value = function(value, expression, connection)
-                row[column] = value
-            result.append(dict(zip(names, row, strict=True)))
-        return result
+        names, converters = compiled.names, compiled.converters
+        return _fetch_dicts(connection, compiled.sql, arguments, names, converters)
+
+
+def _row_shape(query, compiler) -> tuple[tuple[str, ...], tuple]:
+    """A values() query's column names, and the converters Django applies to its columns."""
+    if query.selected:
+        names = tuple(query.selected)
+    else:
+        names = (*query.extra_select, *query.values_select, *query.annotation_select)
+    expressions = [column[0] for column in compiler.select[: compiler.col_count]]
+    converters = tuple(
+        (column, tuple(functions), expression)
+        for column, (functions, expression) in compiler.get_converters(expressions).items()
+    )
+    return names, converters
+
+
+def _fetch_dicts(connection, sql: str, params: list, names: tuple, converters: tuple) -> list:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    result = []
+    for fetched_row in fetched:
+        row = list(fetched_row)
+        for column, functions, expression in converters:
+            value = row[column]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[column] = value
+        result.append(dict(zip(names, row, strict=True)))
+    return result
+
+
+# --- Templates: one compile per query *shape* -------------------------------------------------
+# A search's query has a shape (which filters, which sort, which amenities) and values (the
+# city, the dates, the price bounds). Django builds and compiles the whole tree again for every
+# request: 3-8 ms of CPU for a filtered page, far more than the database spends on it. A
+# QueryTemplate compiles each shape once, three times over with three sets of stand-in values,
+# and keeps what is the same in all three: the SQL and the constant parameters; each parameter
+# that changed must be one of the values, as Django adapted it (a date is a string on SQLite),
+# and is filled in from each request's values. A shape that does not pass that check is not
+# templated (rows() returns None) and its requests go through the ORM as before.
+
+_DEFERRED: ContextVar[list | None] = ContextVar("deferred_fragments", default=None)
+_MARKER = "/*deferred fragment {}*/"
+_TOKEN = re.compile(r"%[s%]")  # in Django's SQL, %s is a parameter and %% a literal percent
+_SLICE = "LIMIT {} OFFSET {}"
+STAND_INS = 3
+
+
+def deferrable(render: Callable[..., tuple[str, list]], **values: Any) -> tuple[str, list]:
+    """For an expression whose SQL text, not only its parameters, depends on its values: its
+    SQL and parameters, `render(**values)`; while a template is being compiled, a marker
+    instead, which the template replaces by `render` of each request's values (the keys of
+    `values` name them in the template's values)."""
+    deferred = _DEFERRED.get()
+    if deferred is None:
+        return render(**values)
+    deferred.append((render, tuple(values)))
+    return _MARKER.format(len(deferred) - 1), []
+
+
+def _adaptations(connection) -> tuple[Callable[[Any], Any], ...]:
+    """The ways Django may turn a value into the parameter it binds."""
+    ops = connection.ops
+    return (
+        lambda value: value,
+        ops.adapt_datefield_value,
+        ops.adapt_datetimefield_value,
+        ops.adapt_timefield_value,
+    )
+
+
+def _adapts(adapt: Callable[[Any], Any], value: Any, parameter: Any) -> bool:
+    try:
+        adapted = adapt(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return type(adapted) is type(parameter) and adapted == parameter
+
+
+@dataclass(frozen=True)
+class _Template:
+    # SQL pieces with a deferred fragment between each two: piece 0, fragment 0, piece 1, ...
+    pieces: tuple[str, ...]
+    # Each piece's parameters in order: (None, constant) or (value name, adaptation).
+    parameters: tuple[tuple[tuple[Any, Any], ...], ...]
+    fragments: tuple[tuple[Callable[..., tuple[str, list]], tuple[str, ...]], ...]
+    names: tuple[str, ...]
+    converters: tuple
+
+
+def stand_in_values(values: dict, round_: int) -> dict:
+    """The `round_`-th set of stand-ins for `values`: each of the same type as its value and
+    different from every other stand-in of every round."""
+    stand_ins: dict[str, Any] = {}
+    for index, (name, value) in enumerate(sorted(values.items())):
+        # Small enough for a SMALLINT column: Django turns a lookup beyond the column's range
+        # into an empty result, which would compile to other SQL.
+        # Rounds differ in magnitude and parity, so that a build branching on either (which
+        # it must not) gives other SQL and is refused.
+        number = 20_000 + round_ * 1001 + index * 10
+        if isinstance(value, bool):
+            raise TypeError(f"{name}: a boolean is a shape, not a value")
+        if isinstance(value, int):
+            stand_ins[name] = number
+        elif isinstance(value, Decimal):
+            stand_ins[name] = Decimal(f"{number}.25")
+        elif isinstance(value, float):
+            stand_ins[name] = 50.0 + round_ + index / 1000
+        elif isinstance(value, str):
+            stand_ins[name] = f"stand-in {round_} {index}"
+        elif isinstance(value, dt.datetime):
+            stand_ins[name] = dt.datetime(2500 + round_, 1, 1, 0, index, tzinfo=dt.UTC)
+        elif isinstance(value, dt.date):
+            stand_ins[name] = dt.date(2500 + round_, 1 + index % 12, 1 + index // 12)
+        else:
+            raise TypeError(f"{name}: no stand-in for a {type(value).__name__}")
+    return stand_ins
+
+
+class QueryTemplate:
+    """A values() queryset built by `build(shape, values)`, compiled once per shape (above).
+
+    `build` may branch on the shape (hashable), never on a value. `limit` and `offset` values,
+    when given, slice it (Django writes them into the SQL: the template binds them).
+    `count=True` counts the rows instead of returning them. At most `shapes` shapes are kept,
+    the least recently used dropped first: a client cannot grow the process without end."""
+
+    def __init__(
+        self, build: Callable[[Any, dict], QuerySet], *, count: bool = False, shapes: int = 512
+    ) -> None:
+        self._build = build
+        self._count = count
+        self._shapes = shapes
+        self._compiled: OrderedDict[Hashable, _Template | None] = OrderedDict()
+        self._lock = Lock()
+
+    def execute(self, shape: Hashable, values: dict) -> list[dict] | int | None:
+        """The rows (or the count) for `values`, or None when this shape is not templated."""
+        connection = connections[DEFAULT_DB_ALIAS]  # the project has one database
+        key = (connection.vendor, shape)
+        with self._lock:
+            if key in self._compiled:
+                self._compiled.move_to_end(key)
+                template = self._compiled[key]
+            else:
+                stand_ins = [stand_in_values(values, k) for k in range(STAND_INS)]
+                template = self._compile(connection, shape, stand_ins)
+                self._compiled[key] = template
+                if len(self._compiled) > self._shapes:
+                    self._compiled.popitem(last=False)
+        if template is None:
+            return None
+        sql, params = [], []
+        for index, piece in enumerate(template.pieces):
+            sql.append(piece)
+            for name, value in template.parameters[index]:
+                params.append(value if name is None else value(values[name]))
+            if index < len(template.fragments):
+                render, names = template.fragments[index]
+                fragment_sql, fragment_params = render(**{name: values[name] for name in names})
+                sql.append(fragment_sql)
+                params.extend(fragment_params)
+        if self._count:
+            with connection.cursor() as cursor:
+                cursor.execute("".join(sql), params)
+                return cursor.fetchone()[0]
+        return _fetch_dicts(connection, "".join(sql), params, template.names, template.converters)
+
+    def _compile(self, connection, shape: Hashable, stand_ins: list[dict]) -> _Template | None:
+        compiled = []
+        for values in stand_ins:
+            deferred: list = []
+            token = _DEFERRED.set(deferred)
+            try:
+                query = self._build(shape, values).query
+                compiler = query.get_compiler(connection=connection)
+                sql, params = compiler.as_sql()
+            except (EmptyResultSet, FullResultSet):
+                return None  # a stand-in the SQL cannot hold: no template, the ORM answers
+            finally:
+                _DEFERRED.reset(token)
+            params = list(params)
+            if "limit" in values:
+                written = _SLICE.format(values["limit"], values["offset"])
+                if sql.count(written) != 1:
+                    return None
+                position = _parameters_in(sql[: sql.index(written)])
+                sql = sql.replace(written, _SLICE.format("%s", "%s"))
+                params[position:position] = [values["limit"], values["offset"]]
+            if self._count:
+                sql = f"SELECT COUNT(*) FROM ({sql}) counted"
+            compiled.append((sql, params, deferred, query, compiler))
+        first_sql, first_params, first_deferred, query, compiler = compiled[0]
+        shape = (first_sql, len(first_params), [names for _, names in first_deferred])
+        for sql, params, deferred, _, _ in compiled[1:]:
+            if (sql, len(params), [names for _, names in deferred]) != shape:
+                return None
+        adaptations = _adaptations(connection)
+        specs: list[tuple[Any, Any]] = []
+        for position, constant in enumerate(first_params):
+            seen = [params[position] for _, params, _, _, _ in compiled]
+            if all(type(value) is type(constant) and value == constant for value in seen):
+                specs.append((None, constant))
+                continue
+            # psycopg's typed integers (Int2, Int4, ...), which Django binds integers as.
+            retype = type(constant)
+            candidates = adaptations
+            if issubclass(retype, int) and retype not in (int, bool):
+                candidates = (*adaptations, retype)
+            matches = [
+                (name, adapt)
+                for name in stand_ins[0]
+                for adapt in candidates
+                if all(
+                    _adapts(adapt, values[name], parameter)
+                    for values, parameter in zip(stand_ins, seen, strict=True)
+                )
+            ]
+            if len({name for name, _ in matches}) != 1:
+                return None  # not one of the values, or more than one could be it
+            specs.append(matches[0])
+        # Split the SQL at the markers, "/*deferred fragment N*/" in order.
+        texts, rest = [], first_sql
+        for index in range(len(first_deferred)):
+            marker = _MARKER.format(index)
+            if rest.count(marker) != 1:
+                return None
+            before, rest = rest.split(marker)
+            texts.append(before)
+        texts.append(rest)
+        parameters, taken = [], 0
+        for text in texts:
+            count = _parameters_in(text)
+            parameters.append(tuple(specs[taken : taken + count]))
+            taken += count
+        names, converters = ((), ()) if self._count else _row_shape(query, compiler)
+        return _Template(tuple(texts), tuple(parameters), tuple(first_deferred), names, converters)
+
+
+def _parameters_in(sql: str) -> int:
+    return sum(1 for token in _TOKEN.findall(sql) if token == "%s")

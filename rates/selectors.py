@@ -28,7 +28,6 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
 from django.db.models.functions import Coalesce
@@ -36,6 +35,7 @@ from django.db.models.functions import Coalesce
 from calendars.models import Hold
 from calendars.selectors import hold_active_q, hold_overlap_q, hold_taken_exists
 from calendars.services import HOLD_PHRASE
+from core.compiled_queries import deferrable
 from core.local_time import time_zone_names, zones_by_utc_offset
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS, stay_shape_errors
 from properties.models import Property
@@ -185,6 +185,16 @@ class CalendarOpen(Func):
     # The stubs type params as str | int; these also hold arrays of zone names and times.
     def as_sql(self, compiler, connection, **extra_context):  # type: ignore[override]
         compiled = [compiler.compile(expression) for expression in self.source_expressions]
+        # Which zones each branch names depends on check_in and now, not only its parameters:
+        # a query template renders this part again for each request (the names are those of
+        # properties.selectors.PropertyCriteria).
+        return deferrable(
+            lambda check_in, now: self._sql(compiled, connection, check_in, now),
+            check_in=self.check_in,
+            now=self.now,
+        )
+
+    def _sql(self, compiled, connection, check_in: date, now: datetime) -> tuple[str, list]:
         (window, window_params), (notice, notice_params) = compiled[0], compiled[1]
         check_in_from, zone = compiled[2][0], compiled[3][0]
         every_zone = time_zone_names()
@@ -202,15 +212,15 @@ class CalendarOpen(Func):
                 return f"{operator}({zone} = ANY(%s))", [names]
             return f"{zone} {operator}IN ({', '.join(['%s'] * len(names))})", names
 
-        utc_clock = self.now.astimezone(UTC).replace(tzinfo=None)
+        utc_clock = now.astimezone(UTC).replace(tzinfo=None)
         # (days from the local today to check_in, wall clock, zones), one per UTC offset.
         clocks = [
-            ((self.check_in - (utc_clock + offset).date()).days, utc_clock + offset, zones)
-            for offset, zones in zones_by_utc_offset(self.now)
+            ((check_in - (utc_clock + offset).date()).days, utc_clock + offset, zones)
+            for offset, zones in zones_by_utc_offset(now)
         ]
         ahead_values = sorted({ahead for ahead, _, _ in clocks if ahead >= 0})
         if not ahead_values:
-            return "1 = 0", ()  # in the past everywhere
+            return "1 = 0", []  # in the past everywhere
 
         # Window: window >= the zone's days ahead. The largest `ahead` suffices anywhere; a
         # smaller one a suffices for the zones no more than a days ahead.
@@ -256,7 +266,7 @@ class CalendarOpen(Func):
                 ]
             sql += f" AND ({' OR '.join(branches)})"
             params += notice_all
-        return f"({sql})", tuple(params)
+        return f"({sql})", params
 
 
 class AddDays(Func):
@@ -277,33 +287,43 @@ class AddDays(Func):
 
 
 def property_bookable_between(
-    queryset: QuerySet[Property], *, check_in: date, check_out: date, guests: int, now: datetime
+    queryset: QuerySet[Property],
+    *,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    now: datetime,
+    nights: int | None = None,
 ) -> QuerySet[Property]:
     """Properties a booking of [check_in, check_out) for `guests` would succeed on at `now`
     (bar booking one's own): stay_errors' rules as one SQL condition, exact for every listing's
-    zone, so that counts and pages are exact. The stay's shape must already be valid."""
-    count = (check_out - check_in).days
-    arrival_minimum = RateDay.objects.filter(
-        property_id=OuterRef("pk"), date=check_in, min_nights__isnull=False
-    ).values("min_nights")[:1]
+    zone, so that counts and pages are exact. The stay's shape must already be valid. `nights`,
+    the stay's length, may be given: a query template binds it like the dates (every parameter
+    of its SQL must be one of its values, core.compiled_queries)."""
+    count = (check_out - check_in).days if nights is None else nights
     queryset = queryset.alias(
         _window=Coalesce(
             "rate_plan__booking_window_days", Value(MAX_DAYS_AHEAD), output_field=IntegerField()
         ),
         _notice=Coalesce("rate_plan__advance_notice_days", Value(0), output_field=IntegerField()),
         _prep=Coalesce("rate_plan__preparation_nights", Value(0), output_field=IntegerField()),
-        _min=Coalesce(
-            Subquery(arrival_minimum),
-            "rate_plan__min_nights",
-            Value(1),
-            output_field=IntegerField(),
-        ),
+        _plan_min=Coalesce("rate_plan__min_nights", Value(1), output_field=IntegerField()),
         _max=Coalesce("rate_plan__max_nights", Value(MAX_NIGHTS), output_field=IntegerField()),
     )
-    closed = RateDay.objects.filter(property_id=OuterRef("pk")).filter(
-        Q(date__gte=check_in, date__lt=check_out, closed=True)
+    # Every day row that refuses the stay, in one probe of the (listing, date) index per
+    # listing: a closed night, arrival or departure closed, or an arrival minimum above the
+    # stay's nights (the arrival day's minimum overrides the plan's).
+    refusing_day = RateDay.objects.filter(
+        property_id=OuterRef("pk"), date__gte=check_in, date__lte=check_out
+    ).filter(
+        Q(date__lt=check_out, closed=True)
         | Q(date=check_in, closed_to_arrival=True)
         | Q(date=check_out, closed_to_departure=True)
+        | Q(date=check_in, min_nights__gt=count)
+    )
+    # The plan's minimum holds unless the arrival day sets its own (then refusing_day decides).
+    arrival_minimum = RateDay.objects.filter(
+        property_id=OuterRef("pk"), date=check_in, min_nights__isnull=False
     )
     near_stay = Hold.objects.filter(
         hold_active_q(now=now),
@@ -314,10 +334,10 @@ def property_bookable_between(
     )
     return queryset.filter(
         CalendarOpen(window=F("_window"), notice=F("_notice"), check_in=check_in, now=now),
-        ~Exists(closed),
+        ~Exists(refusing_day),
+        Q(_plan_min__lte=count) | Exists(arrival_minimum),
         ~hold_taken_exists(start=check_in, end=check_out, now=now),
         Q(_prep=0) | ~Exists(near_stay),
-        _min__lte=count,
         _max__gte=count,
         availability=True,
         max_guests__gte=guests,

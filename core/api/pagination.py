@@ -1,7 +1,7 @@
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from rest_framework import pagination
@@ -10,12 +10,16 @@ from rest_framework.exceptions import ValidationError
 from core.api.query import REPEATED
 
 PageLoader = Callable[[QuerySet], Sequence]
+# (offset, limit) -> the page's rows, and the total number of rows, or None when the page is
+# empty (and the total unknown).
+CountedPageLoader = Callable[[int, int], tuple[Sequence, int | None]]
 
 
 class KnownCountPaginator(Paginator):
     """Django's paginator, skipping COUNT(*) when the caller already knows the total, and
     letting the caller load a page's rows its own way (`page_loader` receives the sliced,
-    unevaluated queryset of the page)."""
+    unevaluated queryset of the page), or load a page and learn the total with it
+    (`counted_page_loader`: then no COUNT runs at all)."""
 
     object_list: QuerySet
 
@@ -26,23 +30,45 @@ class KnownCountPaginator(Paginator):
         *,
         known_count: int | None = None,
         page_loader: PageLoader | None = None,
+        counted_page_loader: CountedPageLoader | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.known_count = known_count
         self.page_loader = page_loader
+        self.counted_page_loader = counted_page_loader
 
     @cached_property
     def count(self):
         return self.known_count if self.known_count is not None else super().count
 
     def page(self, number):
+        if self.counted_page_loader is not None:
+            return self._counted_page(number)
         # Slice by page size alone: Django trims the last page to `count`, and a known count a
         # moment old must not hide rows that exist.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         rows = self.object_list[bottom : bottom + self.per_page]
         return Page(self.page_loader(rows) if self.page_loader else rows, number, self)
+
+    def _counted_page(self, number):
+        # The page first, then its number checked against the total that came with it. An
+        # empty page past the first is past the last page (a 404), whatever the total.
+        assert self.counted_page_loader is not None
+        try:
+            number = int(number)
+        except (TypeError, ValueError) as exc:
+            raise PageNotAnInteger("That page number is not an integer") from exc
+        if number < 1:
+            raise EmptyPage("That page number is less than 1")
+        rows, total = self.counted_page_loader((number - 1) * self.per_page, self.per_page)
+        if total is None:
+            if number > 1 or not self.allow_empty_first_page:
+                raise EmptyPage("That page contains no results")
+            total = 0
+        self.__dict__["count"] = total  # the cached_property's value
+        return Page(rows, number, self)
 
 
 def _positive_int_param(request, name: str, *, maximum: int | None = None) -> None:
@@ -72,13 +98,18 @@ class PageNumberPagination(pagination.PageNumberPagination):
     max_page_size = 20
     known_count: int | None = None
     page_loader: PageLoader | None = None
+    counted_page_loader: CountedPageLoader | None = None
 
     # DRF only calls it, so a factory method stands in for the class that the stubs expect.
     def django_paginator_class(  # type: ignore[override]
         self, object_list: QuerySet, per_page: int
     ) -> KnownCountPaginator:
         return KnownCountPaginator(
-            object_list, per_page, known_count=self.known_count, page_loader=self.page_loader
+            object_list,
+            per_page,
+            known_count=self.known_count,
+            page_loader=self.page_loader,
+            counted_page_loader=self.counted_page_loader,
         )
 
     def paginate_queryset(self, queryset, request, view=None):

@@ -17,6 +17,7 @@ from calendars.models import Hold
 from conftest import client_for
 from core.exceptions import BookingConflict, PropertyUnavailable
 from properties.models import Property
+from properties.selectors import PropertyCriteria, PropertySearch
 from properties.tests.factories import PropertyFactory
 from rates.models import RateDay, RatePlan
 from rates.pricing import stay_price
@@ -268,6 +269,13 @@ def test_search_quote_and_booking_agree(db, listings, now, start, nights, guests
                 now=now,
             ).values_list("pk", flat=True)
         )
+        # The list's own path (a query template, compiled once per shape) agrees too.
+        criteria = PropertyCriteria(
+            check_in=check_in, check_out=check_out, nights=nights, stay_guests=guests, now=now
+        )
+        rows, total = PropertySearch(criteria).page(offset=0, limit=20)
+        assert {row["id"] for row in rows} == searched
+        assert total == (len(searched) or None)
         for listing in created:
             errors = stay_errors(
                 listing=listing, check_in=check_in, check_out=check_out, guests=guests, now=now

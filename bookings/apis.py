@@ -18,6 +18,7 @@ from accounts.models import User
 from bookings.filters import BookingFilter, HostBookingFilter
 from bookings.models import Booking
 from bookings.selectors import (
+    booking_created_for_output,
     booking_get_for_output,
     booking_list_for_guest,
     booking_list_for_host,
@@ -188,12 +189,13 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             booking, replayed = booking_create_idempotent(
                 guest=request.user, idempotency_key=key, **serializer.validated_data
             )
+        if replayed:
+            # The first request's booking as it is now (it may have changed since).
+            output = _output(booking.pk, BookingOutputSerializer)
+        else:
+            output = BookingOutputSerializer(booking_created_for_output(booking=booking)).data
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
-        return Response(
-            _output(booking.pk, BookingOutputSerializer),
-            status=status.HTTP_201_CREATED,
-            headers=headers,
-        )
+        return Response(output, status=status.HTTP_201_CREATED, headers=headers)
 
     @extend_schema(
         summary="Cancel a booking or withdraw a request",

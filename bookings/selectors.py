@@ -1,7 +1,17 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from django.db.models import Case, CharField, F, Prefetch, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    CharField,
+    F,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from accounts.models import User
@@ -102,6 +112,15 @@ def booking_get_for_output(*, booking_id: int) -> Booking:
             *booking_history_prefetch()
         )
     ).get(pk=booking_id)
+
+
+def booking_created_for_output(*, booking: Booking) -> Booking:
+    """A booking this request has just created (booking_create's, with its property and guest
+    loaded), ready for its output without reading the row back: its state now, and its history
+    (two queries)."""
+    booking.current_status = booking_status_now(booking)  # type: ignore[attr-defined]
+    prefetch_related_objects([booking], *booking_history_prefetch())
+    return booking
 
 
 def booking_list_for_guest(*, guest: User) -> QuerySet[Booking]:

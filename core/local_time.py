@@ -11,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
+from core import lookups  # noqa: F401  (registers CharField's any_of)
+
 
 @cache
 def time_zone_names() -> frozenset[str]:
@@ -91,7 +93,7 @@ def date_vs_local_today_q(*, day: date, lookup: str, zone_field: str = "time_zon
     matching = [zone for today, zones in groups.items() if compare(day, today) for zone in zones]
     if len(matching) == len(time_zone_names()):
         return Q()
-    return Q(**{f"{zone_field}__in": matching})
+    return Q(**{f"{zone_field}__any_of": matching})
 
 
 def local_dates_vs_today_q(*, date_field: str, lookup: str, zone_field: str) -> Q:
@@ -100,7 +102,7 @@ def local_dates_vs_today_q(*, date_field: str, lookup: str, zone_field: str) -> 
     after the row's local today. One branch per date the world's calendars show now."""
     condition = Q(pk__in=[])
     for today, zones in zones_by_local_today().items():
-        condition |= Q(**{f"{zone_field}__in": zones, f"{date_field}__{lookup}": today})
+        condition |= Q(**{f"{zone_field}__any_of": zones, f"{date_field}__{lookup}": today})
     return condition
 
 

@@ -30,14 +30,3 @@ def photo_get(*, property_id: int, photo_id: int) -> Photo:
     if photo is None:
         raise NotFound("No such photo of this property.")
     return photo
-
-
-def photo_covers(*, property_ids: list[int]) -> dict[int, Photo]:
-    """The cover (first photo) of each listing that has one, by property id: one query for a
-    whole page of listings."""
-    if not property_ids:
-        return {}
-    return {
-        photo.property_id: photo
-        for photo in Photo.objects.filter(property_id__in=property_ids, position=0)
-    }

@@ -6,7 +6,18 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, Window
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    Window,
+)
 from django.db.models.functions import (
     ASin,
     Cast,
@@ -24,7 +35,7 @@ from core.cache_generations import LISTINGS, cache_generations_get_or_compute
 from core.compiled_queries import CompiledQuery, QueryTemplate
 from core.text import fold
 from photos.models import Photo
-from photos.selectors import photo_covers, photo_rows
+from photos.selectors import photo_rows
 from properties.models import Amenity, Property
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG), as great-circle distances use
@@ -100,23 +111,32 @@ def property_detail_parts(*, property_id: int) -> tuple[dict, list[str], list[Ph
     return rows[0], codes, photo_rows(property_id=property_id)
 
 
+# The cover photo's columns a list row carries (photos.serializers.photo_representation's).
+COVER_COLUMNS = ("id", "caption", "width", "height", "renditions")
+
+
 def property_rows(queryset: QuerySet[Property]) -> QuerySet:
     """The properties as dicts of LIST_ROW_FIELDS plus `owner_username`, the beginning of the
-    description (`summary_source`) and `distance_km` when the queryset has it: what a list row
-    shows, without building model instances."""
+    description (`summary_source`), the cover photo's columns (`cover_id`, ... None without
+    one: with_cover_photos turns them into `cover_photo`) and `distance_km` when the queryset
+    has it: what a list row shows, in one query, without building model instances."""
     extra = {"distance_km": F("distance_km")} if "distance_km" in queryset.query.annotations else {}
-    return queryset.values(
+    return queryset.annotate(
+        # At most one photo per listing has position 0 (photo_position_unique_per_property).
+        _cover=FilteredRelation("photos", condition=Q(photos__position=0))
+    ).values(
         *LIST_ROW_FIELDS,
         owner_username=F("owner__username"),
         # One more character than a summary shows, so summary_of knows when to cut.
         summary_source=Substr("description", 1, SUMMARY_LENGTH + 1),
+        **{f"cover_{column}": F(f"_cover__{column}") for column in COVER_COLUMNS},
         **extra,
     )
 
 
 def property_page_rows(page: QuerySet[Property]) -> list[dict]:
     """The rows of one page of a filtered, ordered and sliced property queryset, as dicts
-    (property_rows' plus `cover_photo`, a Photo or None), in the page's order: two queries,
+    (property_rows' plus `cover_photo`, a Photo or None), in the page's order: one query,
     whatever the page's size.
 
     A deferred join: the inner query picks the page's ids (an index-only scan of the order's
@@ -134,9 +154,12 @@ def _page_rows_queryset(page: QuerySet[Property]) -> QuerySet:
 
 
 def _with_covers(rows: list[dict]) -> list[dict]:
-    covers = photo_covers(property_ids=[row["id"] for row in rows])
+    """property_rows' rows with their cover photo's columns as `cover_photo` (a Photo or None)."""
     for row in rows:
-        row["cover_photo"] = covers.get(row["id"])
+        cover = {column: row.pop(f"cover_{column}") for column in COVER_COLUMNS}
+        row["cover_photo"] = (
+            None if cover["id"] is None else Photo(property_id=row["id"], position=0, **cover)
+        )
     return rows
 
 
@@ -475,7 +498,7 @@ class PropertySearch:
     def page(self, *, offset: int, limit: int) -> tuple[list[dict], int | None]:
         """property_page_rows' rows of [offset, offset + limit), and how many rows the whole
         search has, or None when the page is empty (then only an offset of 0 says it is 0).
-        Three queries: the count or the ids with it, the page's rows, their cover photos."""
+        Two queries: the count or the ids with it, and the page's rows with their covers."""
         if self.criteria.check_in is not None:
             return self._page_with_total(offset=offset, limit=limit)
         total = None

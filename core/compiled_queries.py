@@ -168,7 +168,12 @@ class _Template:
 
 def stand_in_values(values: dict, round_: int) -> dict:
     """The `round_`-th set of stand-ins for `values`: each of the same type as its value and
-    different from every other stand-in of every round."""
+    different from every other stand-in of every round.
+
+    A parameter Django derives from a value in a way that comes out the same for all three
+    stand-ins would be kept as a constant. Django's integer range check is one: a lookup
+    beyond the column's range becomes an empty (or full) result, which is why the stand-ins
+    stay small; the values themselves must be in range too, which the forms ensure."""
     stand_ins: dict[str, Any] = {}
     for index, (name, value) in enumerate(sorted(values.items())):
         # Small enough for a SMALLINT column: Django turns a lookup beyond the column's range
@@ -217,12 +222,16 @@ class QueryTemplate:
         connection = connections[DEFAULT_DB_ALIAS]  # the project has one database
         key = (connection.vendor, shape)
         with self._lock:
-            if key in self._compiled:
+            known = key in self._compiled
+            if known:
                 self._compiled.move_to_end(key)
                 template = self._compiled[key]
-            else:
-                stand_ins = [stand_in_values(values, k) for k in range(STAND_INS)]
-                template = self._compile(connection, shape, stand_ins)
+        if not known:
+            # Compiled outside the lock, so that a new shape (~10 ms) holds up no request for
+            # the shapes already known; two threads may compile the same one, to the same end.
+            stand_ins = [stand_in_values(values, k) for k in range(STAND_INS)]
+            template = self._compile(connection, shape, stand_ins)
+            with self._lock:
                 self._compiled[key] = template
                 if len(self._compiled) > self._shapes:
                     self._compiled.popitem(last=False)

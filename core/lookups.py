@@ -14,7 +14,8 @@ class AnyOf(Lookup):
     lookup_name = "any_of"
 
     def get_prep_lookup(self):
-        return [str(value) for value in self.rhs]
+        # As `__in`: None matches nothing, so it is dropped.
+        return [str(value) for value in self.rhs if value is not None]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -10,6 +10,7 @@ from rest_framework.exceptions import ValidationError
 from core.api.query import REPEATED
 
 PageLoader = Callable[[QuerySet], Sequence]
+MAX_OFFSET = 2**62
 # (offset, limit) -> the page's rows, and the total number of rows, or None when the page is
 # empty (and the total unknown).
 CountedPageLoader = Callable[[int, int], tuple[Sequence, int | None]]
@@ -62,7 +63,11 @@ class KnownCountPaginator(Paginator):
             raise PageNotAnInteger("That page number is not an integer") from exc
         if number < 1:
             raise EmptyPage("That page number is less than 1")
-        rows, total = self.counted_page_loader((number - 1) * self.per_page, self.per_page)
+        offset = (number - 1) * self.per_page
+        if offset > MAX_OFFSET:
+            # No table is that long, and the database could not take the number (BIGINT).
+            raise EmptyPage("That page contains no results")
+        rows, total = self.counted_page_loader(offset, self.per_page)
         if total is None:
             if number > 1 or not self.allow_empty_first_page:
                 raise EmptyPage("That page contains no results")

@@ -206,3 +206,26 @@ def test_filters_cost_the_same_queries_whatever_they_are(api_client, django_asse
         response = api_client.get(LIST, params)
 
     assert response.json()["count"] == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {
+            "check_in": str(utc_today() + timedelta(days=5)),
+            "check_out": str(utc_today() + timedelta(days=7)),
+        },
+        {"city": "nairobi"},
+        {
+            "search": "studio",
+            "check_in": str(utc_today() + timedelta(days=5)),
+            "check_out": str(utc_today() + timedelta(days=7)),
+        },
+    ],
+)
+def test_a_page_past_any_table_is_a_404_not_a_database_error(api_client, params):
+    PropertyFactory.create(city="Nairobi", title="Studio")
+
+    response = api_client.get(LIST, {**params, "page": str(10**22)})
+
+    assert response.status_code == 404, response.json()

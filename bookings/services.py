@@ -53,6 +53,7 @@ from core.metrics import (
 from core.request_context import request_id_var
 from core.stays import stay_shape_errors
 from properties.models import Property
+from properties.selectors import property_locked
 from rates.pricing import (
     StayPrice,
     rate_days_between,
@@ -171,7 +172,7 @@ def booking_create(
         with transaction.atomic():
             # Competing bookings of one property queue on this row lock (PostgreSQL); on SQLite
             # the IMMEDIATE transaction already holds the database's write lock.
-            listing = Property.objects.select_for_update().filter(pk=property_id).first()
+            listing = property_locked(property_id=property_id)
             if listing is None:
                 raise ValidationError({"property_id": ["No property with this id."]})
             if listing.owner_id == guest.pk:

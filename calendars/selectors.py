@@ -3,6 +3,7 @@ from datetime import date, datetime
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from calendars.models import Hold
+from core.compiled_queries import QueryTemplate, model_instances
 
 
 def hold_active_q(*, now: datetime) -> Q:
@@ -22,6 +23,49 @@ def holds_overlapping(*, property_id: int, start: date, end: date) -> QuerySet[H
     return Hold.objects.filter(
         hold_overlap_q(start=start, end=end), property_id=property_id
     ).order_by("start")
+
+
+_LOADED_HOLD_COLUMNS = ("id", "start", "end", "kind", "expires_at")
+
+
+def _overlapping_holds(shape: tuple[bool, bool], values: dict) -> QuerySet:
+    active, excluding = shape
+    queryset = Hold.objects.filter(
+        hold_overlap_q(start=values["start"], end=values["end"]),
+        property_id=values["property_id"],
+    )
+    if active:
+        queryset = queryset.filter(hold_active_q(now=values["now"]))
+    if excluding:
+        queryset = queryset.exclude(pk=values["exclude_id"])
+    return queryset.order_by("start").values(*_LOADED_HOLD_COLUMNS)
+
+
+# Every booking and block reads these: compiled once per shape (core.compiled_queries).
+_OVERLAPPING_HOLDS = QueryTemplate(_overlapping_holds, shapes=4)
+
+
+def holds_overlapping_loaded(
+    *,
+    property_id: int,
+    start: date,
+    end: date,
+    active_at: datetime | None = None,
+    exclude_id: int | None = None,
+) -> list[Hold]:
+    """holds_overlapping's holds (only those active at `active_at` when given, and not
+    `exclude_id`), by start, with their id, nights, kind and expiry loaded: one query."""
+    values: dict = {"property_id": property_id, "start": start, "end": end}
+    if active_at is not None:
+        values["now"] = active_at
+    if exclude_id is not None:
+        values["exclude_id"] = exclude_id
+    shape = (active_at is not None, exclude_id is not None)
+    rows = _OVERLAPPING_HOLDS.execute(shape, values)
+    if rows is None:  # not templated: never, but the ORM answers the same
+        rows = list(_overlapping_holds(shape, values))
+    assert isinstance(rows, list)
+    return model_instances(Hold, rows, _LOADED_HOLD_COLUMNS)
 
 
 def hold_taken_exists(*, start: date, end: date, now: datetime, property_ref: str = "pk") -> Exists:

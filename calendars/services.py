@@ -6,7 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from calendars.models import Hold
-from calendars.selectors import holds_overlapping
+from calendars.selectors import holds_overlapping_loaded
 from core.cache_generations import AVAILABILITY, cache_generations_forget_on_commit
 from core.exceptions import NightsTaken, NotFound
 from core.local_time import local_today
@@ -30,11 +30,14 @@ def _free_nights_or_raise(
 ) -> None:
     """Raise NightsTaken naming the first active hold sharing a night with [start, end); delete
     void ones in the way (a request past its expiry never blocks anyone, job or no job)."""
-    overlapping = holds_overlapping(property_id=listing.pk, start=start, end=end)
-    if ignore is not None:
-        overlapping = overlapping.exclude(pk=ignore.pk)
+    overlapping = holds_overlapping_loaded(
+        property_id=listing.pk,
+        start=start,
+        end=end,
+        exclude_id=ignore.pk if ignore is not None else None,
+    )
     void = []
-    for hold in overlapping.only("start", "end", "kind", "expires_at"):
+    for hold in overlapping:
         if hold.expires_at is not None and hold.expires_at <= now:
             void.append(hold.pk)
             continue

@@ -326,3 +326,20 @@ class QueryTemplate:
 
 def _parameters_in(sql: str) -> int:
     return sum(1 for token in _TOKEN.findall(sql) if token == "%s")
+
+
+def model_columns(model) -> tuple[str, ...]:
+    """Every concrete column of `model`, in its fields' order (for model_instances)."""
+    return tuple(field.attname for field in model._meta.concrete_fields)
+
+
+def model_instances(model, rows: list[dict], columns: tuple[str, ...]) -> list:
+    """Model instances from a template's rows of `columns` (model_columns, or some of them:
+    the others are deferred), as the ORM builds them: rows already converted, marked as
+    loaded from the database."""
+    # from_db takes the values in the model's field order (it fills the missing ones in).
+    ordered = [field.attname for field in model._meta.concrete_fields if field.attname in columns]
+    return [
+        model.from_db(DEFAULT_DB_ALIAS, ordered, [row[column] for column in ordered])
+        for row in rows
+    ]

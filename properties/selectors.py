@@ -32,7 +32,7 @@ from django.db.models.functions import (
 from django.utils.module_loading import import_string
 
 from core.cache_generations import LISTINGS, cache_generations_get_or_compute
-from core.compiled_queries import CompiledQuery, QueryTemplate
+from core.compiled_queries import CompiledQuery, QueryTemplate, model_columns, model_instances
 from core.text import fold
 from photos.models import Photo
 from photos.selectors import photo_rows
@@ -546,6 +546,29 @@ class PropertySearch:
                 row["distance_km"] = hit["distance_km"]
             page.append(row)
         return _with_covers(page), hits[0]["search_total"]
+
+
+_PROPERTY_COLUMNS = model_columns(Property)
+_LOCKED = QueryTemplate(
+    lambda shape, values: (
+        Property.objects.select_for_update()
+        .filter(pk=values["property_id"])
+        .values(*_PROPERTY_COLUMNS)
+    ),
+    shapes=1,
+)
+
+
+def property_locked(*, property_id: int) -> Property | None:
+    """A listed property, its row locked until the caller's transaction ends (PostgreSQL; on
+    SQLite the write transaction holds the whole database), or None: one query, compiled once
+    (every booking takes this lock first)."""
+    rows = _LOCKED.execute("locked", {"property_id": property_id})
+    if rows is None:  # not templated: never, but the ORM answers the same
+        return Property.objects.select_for_update().filter(pk=property_id).first()
+    assert isinstance(rows, list)
+    found = model_instances(Property, rows, _PROPERTY_COLUMNS)
+    return found[0] if found else None
 
 
 def property_listed_count() -> int:

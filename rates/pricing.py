@@ -14,6 +14,7 @@ from functools import cache
 
 from iso4217 import Currency
 
+from core.compiled_queries import QueryTemplate, model_columns, model_instances
 from properties.models import Property
 from rates.models import RateDay, RatePlan, Tax
 
@@ -106,16 +107,61 @@ class StayPrice:
         )
 
 
+# The reads of every quote and booking, each compiled once (core.compiled_queries).
+_PLAN_COLUMNS, _DAY_COLUMNS, _TAX_COLUMNS = (
+    model_columns(RatePlan),
+    model_columns(RateDay),
+    model_columns(Tax),
+)
+_PLAN = QueryTemplate(
+    lambda shape, values: RatePlan.objects.filter(property_id=values["property_id"]).values(
+        *_PLAN_COLUMNS
+    ),
+    shapes=1,
+)
+_DAYS = QueryTemplate(
+    lambda shape, values: RateDay.objects.filter(
+        property_id=values["property_id"], date__gte=values["start"], date__lte=values["end"]
+    ).values(*_DAY_COLUMNS),
+    shapes=1,
+)
+_TAXES = QueryTemplate(
+    lambda shape, values: (
+        Tax.objects.filter(property_id=values["property_id"]).order_by("id").values(*_TAX_COLUMNS)
+    ),
+    shapes=1,
+)
+
+
 def rate_plan_of(listing: Property) -> RatePlan:
     """The listing's plan, or the defaults (unsaved) when it has none: one query."""
-    plan = RatePlan.objects.filter(property_id=listing.pk).first()
-    return plan if plan is not None else RatePlan(property_id=listing.pk)
+    rows = _PLAN.execute("plan", {"property_id": listing.pk})
+    if rows is None:  # not templated: never, but the ORM answers the same
+        plans = list(RatePlan.objects.filter(property_id=listing.pk))
+    else:
+        assert isinstance(rows, list)
+        plans = model_instances(RatePlan, rows, _PLAN_COLUMNS)
+    return plans[0] if plans else RatePlan(property_id=listing.pk)
 
 
 def rate_days_between(*, listing: Property, start: date, end: date) -> dict[date, RateDay]:
     """The listing's overrides for the dates [start, end], by date: one query."""
-    rows = RateDay.objects.filter(property_id=listing.pk, date__gte=start, date__lte=end)
-    return {row.date: row for row in rows}
+    rows = _DAYS.execute("days", {"property_id": listing.pk, "start": start, "end": end})
+    if rows is None:
+        days = list(RateDay.objects.filter(property_id=listing.pk, date__gte=start, date__lte=end))
+    else:
+        assert isinstance(rows, list)
+        days = model_instances(RateDay, rows, _DAY_COLUMNS)
+    return {row.date: row for row in days}
+
+
+def rate_taxes_of(listing: Property) -> list[Tax]:
+    """The listing's taxes, oldest first: one query."""
+    rows = _TAXES.execute("taxes", {"property_id": listing.pk})
+    if rows is None:
+        return list(Tax.objects.filter(property_id=listing.pk).order_by("id"))
+    assert isinstance(rows, list)
+    return model_instances(Tax, rows, _TAX_COLUMNS)
 
 
 def night_price(*, listing: Property, plan: RatePlan, day: RateDay | None, night: date) -> Decimal:
@@ -151,7 +197,7 @@ def stay_price(
     if days is None:
         days = rate_days_between(listing=listing, start=check_in, end=check_out)
     if taxes is None:
-        taxes = list(Tax.objects.filter(property_id=listing.pk).order_by("id"))
+        taxes = rate_taxes_of(listing)
     count = (check_out - check_in).days
     nights = [
         Night(

@@ -33,7 +33,12 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from calendars.models import Hold
-from calendars.selectors import hold_active_q, hold_overlap_q, hold_taken_exists
+from calendars.selectors import (
+    hold_active_q,
+    hold_overlap_q,
+    hold_taken_exists,
+    holds_overlapping_loaded,
+)
 from calendars.services import HOLD_PHRASE
 from core.compiled_queries import deferrable
 from core.local_time import time_zone_names, zones_by_utc_offset
@@ -137,14 +142,14 @@ def stay_errors(
             add(LISTING, "This property is not open for booking.")
         return errors
     prep = plan.preparation_nights
-    holds = Hold.objects.filter(
-        hold_overlap_q(start=check_in - timedelta(days=prep), end=check_out + timedelta(days=prep)),
-        hold_active_q(now=now),
+    holds = holds_overlapping_loaded(
         property_id=listing.pk,
-    ).order_by("start")
-    if exclude_hold is not None:
-        holds = holds.exclude(pk=exclude_hold.pk)
-    for hold in holds.only("start", "end", "kind"):
+        start=check_in - timedelta(days=prep),
+        end=check_out + timedelta(days=prep),
+        active_at=now,
+        exclude_id=exclude_hold.pk if exclude_hold is not None else None,
+    )
+    for hold in holds:
         if hold.start < check_out and hold.end > check_in:
             # The wording of calendars' own refusal (hold_create): the dates and the kind of
             # hold, never whose.

@@ -73,3 +73,31 @@ def test_a_placeholder_must_be_exactly_one_bound_parameter():
     )
     with pytest.raises(ValueError, match="one bound parameter"):
         rewritten.rows(title=listing.title)
+
+
+def test_model_instances_are_the_orms_whatever_the_columns_order():
+    from datetime import date
+
+    from calendars.models import Hold
+    from core.compiled_queries import QueryTemplate, model_columns, model_instances
+
+    listing = PropertyFactory.create()
+    Hold.objects.create(
+        property=listing, kind="block", start=date(2030, 1, 2), end=date(2030, 1, 5)
+    )
+    some = ("end", "kind", "id", "start")  # not the model's field order
+    for columns in (some, model_columns(Hold)):
+        template = QueryTemplate(
+            lambda shape, values, columns=columns: Hold.objects.filter(
+                property_id=values["property_id"]
+            ).values(*columns)
+        )
+        rows = template.execute("holds", {"property_id": listing.pk})
+        assert isinstance(rows, list)
+        (loaded,) = model_instances(Hold, rows, columns)
+        (expected,) = Hold.objects.filter(property_id=listing.pk).only(*columns)
+        assert [getattr(loaded, name) for name in columns] == [
+            getattr(expected, name) for name in columns
+        ]
+        assert loaded.get_deferred_fields() == expected.get_deferred_fields()
+        assert not loaded._state.adding

@@ -87,11 +87,11 @@ def test_model_instances_are_the_orms_whatever_the_columns_order():
     )
     some = ("end", "kind", "id", "start")  # not the model's field order
     for columns in (some, model_columns(Hold)):
-        template = QueryTemplate(
-            lambda shape, values, columns=columns: Hold.objects.filter(
-                property_id=values["property_id"]
-            ).values(*columns)
-        )
+
+        def build(shape, values, columns=columns):
+            return Hold.objects.filter(property_id=values["property_id"]).values(*columns)
+
+        template = QueryTemplate(build)
         rows = template.execute("holds", {"property_id": listing.pk})
         assert isinstance(rows, list)
         (loaded,) = model_instances(Hold, rows, columns)

@@ -116,11 +116,26 @@ def booking_get_for_output(*, booking_id: int) -> Booking:
 
 def booking_created_for_output(*, booking: Booking) -> Booking:
     """A booking this request has just created (booking_create's, with its property and guest
-    loaded), ready for its output without reading the row back: its state now, and its history
-    (two queries)."""
+    loaded), ready for its output without a query: its state now, and its history, which
+    booking_create recorded (`created_history`: its first transition; no revision yet)."""
     booking.current_status = booking_status_now(booking)  # type: ignore[attr-defined]
-    prefetch_related_objects([booking], *booking_history_prefetch())
+    history = getattr(booking, "created_history", None)
+    if history is None:
+        prefetch_related_objects([booking], *booking_history_prefetch())
+        return booking
+    # What prefetch_related would leave (Django's prefetch_one_level does the same): the
+    # related managers answer from these lists.
+    booking._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "transitions": _known(booking.transitions.all(), history),
+        "revisions": _known(booking.revisions.all(), []),
+    }
     return booking
+
+
+def _known(queryset: QuerySet, objects: list) -> QuerySet:
+    queryset._result_cache = list(objects)
+    queryset._prefetch_done = True  # type: ignore[attr-defined]
+    return queryset
 
 
 def booking_list_for_guest(*, guest: User) -> QuerySet[Booking]:

@@ -205,7 +205,10 @@ def booking_create(
                 cancellation_policy=listing.cancellation_policy,
                 policy_check_in=check_in,
             )
-            booking_transition_created(booking=booking, actor=guest)
+            # The new booking's whole history so far, for its answer: nothing to read back
+            # (bookings.selectors.booking_created_for_output).
+            first = booking_transition_created(booking=booking, actor=guest)
+            booking.created_history = [first]  # type: ignore[attr-defined]
             _log_after_commit("booking created", booking)
             if status == CONFIRMED:  # a request counts when the host accepts it
                 transaction.on_commit(BOOKINGS_CREATED.inc)

@@ -89,9 +89,9 @@ def test_a_new_bookings_answer_is_what_reading_it_back_shows(
 
     # user with revocation; the lock, the plan, the day rows, the held nights (the stay's
     # check), the taxes, the held nights again (the hold's own check), the hold, the booking,
-    # its first transition; the answer's history and revisions. (In a test the transaction is
-    # a savepoint: two statements more.)
-    with django_assert_num_queries(14):
+    # its first transition; nothing for the answer. (In a test the transaction is a
+    # savepoint: two statements more.)
+    with django_assert_num_queries(12):
         created = auth_client.post(
             BOOKINGS,
             {

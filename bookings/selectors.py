@@ -117,7 +117,9 @@ def booking_get_for_output(*, booking_id: int) -> Booking:
 def booking_created_for_output(*, booking: Booking) -> Booking:
     """A booking this request has just created (booking_create's, with its property and guest
     loaded), ready for its output without a query: its state now, and its history, which
-    booking_create recorded (`created_history`: its first transition; no revision yet)."""
+    booking_create recorded (`created_history`: its first transition; no revision yet). Only
+    for a booking nothing else has changed since booking_create in this request: a caller
+    that records another transition first must read the booking back instead."""
     booking.current_status = booking_status_now(booking)  # type: ignore[attr-defined]
     history = getattr(booking, "created_history", None)
     if history is None:

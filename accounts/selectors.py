@@ -1,11 +1,10 @@
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db import DEFAULT_DB_ALIAS
 from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.db.models.expressions import Combinable
 
 from accounts.models import RevokedAccessToken, RevokedTokenFamily, User
-from core.compiled_queries import CompiledQuery
+from core.compiled_queries import CompiledQuery, model_columns, model_instances
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -15,9 +14,7 @@ class TokenRevokedAnnotation(TypedDict):
     token_revoked: bool
 
 
-_USER_COLUMNS = tuple(field.attname for field in User._meta.concrete_fields)
-_NO_JTI = "\x00no-such-jti"  # placeholders no row has (core.compiled_queries)
-_NO_FAMILY = "\x00no-such-family"
+_USER_COLUMNS = model_columns(User)
 
 
 def _user_with_revocation(user_id: int, jti: str, family: str | None = None):
@@ -30,10 +27,8 @@ def _user_with_revocation(user_id: int, jti: str, family: str | None = None):
 
 
 # Every authenticated request runs one of these: compiled once per process.
-_USER_FOR_TOKEN = CompiledQuery(_user_with_revocation, user_id=-7_000_000_001, jti=_NO_JTI)
-_USER_FOR_TOKEN_IN_FAMILY = CompiledQuery(
-    _user_with_revocation, user_id=-7_000_000_001, jti=_NO_JTI, family=_NO_FAMILY
-)
+_USER_FOR_TOKEN = CompiledQuery(_user_with_revocation, "user_id", "jti")
+_USER_FOR_TOKEN_IN_FAMILY = CompiledQuery(_user_with_revocation, "user_id", "jti", "family")
 
 
 def user_get_for_access_token(
@@ -50,7 +45,7 @@ def user_get_for_access_token(
     if not rows:
         return None
     row = rows[0]
-    user = User.from_db(DEFAULT_DB_ALIAS, _USER_COLUMNS, [row[name] for name in _USER_COLUMNS])
+    (user,) = model_instances(User, [row], _USER_COLUMNS)
     user.token_revoked = row["token_revoked"]  # type: ignore[attr-defined]
     return user  # type: ignore[return-value]
 

@@ -1,11 +1,10 @@
 """Hot read queries compiled to SQL once per process instead of once per request.
 
 Building a queryset and compiling it to SQL costs the ORM 0.3-0.6 ms of CPU per query (a detail
-read makes three), several times what PostgreSQL spends answering it. For the few queries on
-every hot path, `CompiledQuery` builds the queryset once with placeholder values, keeps the SQL
-Django compiled for it, and afterwards only swaps the placeholders for the real parameters:
-the SQL, the quoting and the row converters are still Django's, so the answer is exactly what
-the queryset itself would return (tests compare them)."""
+read makes three), several times what PostgreSQL spends answering it. `QueryTemplate` compiles
+a queryset once per shape and afterwards only fills in each request's values; `CompiledQuery` is
+its one-shape form for plain hot look-ups. The SQL, the quoting and the row converters are still
+Django's, so the answer is exactly what the queryset itself would return (tests compare them)."""
 
 import datetime as dt
 import re
@@ -22,59 +21,29 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 
 
-@dataclass(frozen=True)
-class _Compiled:
-    sql: str
-    params: tuple
-    slots: tuple[tuple[int, str], ...]  # (position in params, parameter name)
-    names: tuple[str, ...]
-    converters: tuple[tuple[int, tuple, Any], ...]  # (column, converter functions, expression)
-
-
 class CompiledQuery:
-    """A values() queryset, built by `build(**params)`, compiled once per database.
+    """A hot read with one shape: a values() queryset built by `build(**params)`, compiled once
+    per database by a QueryTemplate (below). Each of `names` must be bound exactly once
+    (checked at the first call, a ValueError otherwise): these are plain look-ups, and a name
+    the SQL ignores, repeats or rewrites (a LIKE pattern, which the template refuses) is a
+    mistake in `build`, not something to fall back from on every request."""
 
-    `placeholders` gives each parameter a value of its type that no real call uses: the
-    compiled SQL must carry each one as a bound parameter exactly once (checked), so that
-    substituting it is exact. Only values() querysets: rows come back as dicts."""
-
-    def __init__(self, build: Callable[..., QuerySet], **placeholders: Any) -> None:
-        self._build = build
-        self._placeholders = placeholders
-        self._compiled: dict[tuple[str, str], _Compiled] = {}
-        self._lock = Lock()
-
-    def _compile(self, alias: str) -> _Compiled:
-        queryset = self._build(**self._placeholders).using(alias)
-        query = queryset.query
-        compiler = query.get_compiler(using=alias)
-        sql, params = compiler.as_sql()
-        slots = []
-        for position, value in enumerate(params):
-            for name, placeholder in self._placeholders.items():
-                if type(value) is type(placeholder) and value == placeholder:
-                    slots.append((position, name))
-        named = [name for _, name in slots]
-        if sorted(named) != sorted(self._placeholders):
-            raise ValueError(f"Each placeholder must be one bound parameter; found {named}.")
-        names, converters = _row_shape(query, compiler)
-        return _Compiled(sql, tuple(params), tuple(slots), names, converters)
+    def __init__(self, build: Callable[..., QuerySet], *names: str) -> None:
+        self._names = sorted(names)
+        self._template = QueryTemplate(lambda shape, values: build(**values), shapes=1)
+        self._checked: set[str] = set()  # database vendors
 
     def rows(self, **params: Any) -> list[dict]:
         """The rows for these parameter values, as values() would return them."""
-        connection = connections[DEFAULT_DB_ALIAS]  # the project has one database
-        alias = DEFAULT_DB_ALIAS
-        key = (alias, connection.vendor)
-        compiled = self._compiled.get(key)
-        if compiled is None:
-            with self._lock:
-                compiled = self._compiled.get(key) or self._compile(alias)
-                self._compiled[key] = compiled
-        arguments = list(compiled.params)
-        for position, name in compiled.slots:
-            arguments[position] = params[name]
-        names, converters = compiled.names, compiled.converters
-        return _fetch_dicts(connection, compiled.sql, arguments, names, converters)
+        rows = self._template.execute((), params)
+        vendor = connections[DEFAULT_DB_ALIAS].vendor
+        if vendor not in self._checked:
+            bound = self._template.bound_names(())
+            if rows is None or bound is None or sorted(bound) != self._names:
+                raise ValueError(f"Each name must be one bound parameter; found {bound}.")
+            self._checked.add(vendor)
+        assert isinstance(rows, list)
+        return rows
 
 
 def _row_shape(query, compiler) -> tuple[tuple[str, ...], tuple]:
@@ -252,6 +221,14 @@ class QueryTemplate:
                 cursor.execute("".join(sql), params)
                 return cursor.fetchone()[0]
         return _fetch_dicts(connection, "".join(sql), params, template.names, template.converters)
+
+    def bound_names(self, shape: Hashable) -> list[str] | None:
+        """The value each bound parameter of the shape's compiled template takes, in order
+        (None before it is compiled, or when it is not templated)."""
+        template = self._compiled.get((connections[DEFAULT_DB_ALIAS].vendor, shape))
+        if template is None:
+            return None
+        return [name for specs in template.parameters for name, _ in specs if name is not None]
 
     def _compile(self, connection, shape: Hashable, stand_ins: list[dict]) -> _Template | None:
         compiled = []

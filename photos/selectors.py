@@ -14,7 +14,7 @@ _PHOTOS_OF_LISTING = CompiledQuery(
     lambda property_id: photo_list(property_id=property_id).values(
         "id", "property_id", "position", "caption", "width", "height", "renditions"
     ),
-    property_id=-7_000_000_001,  # a placeholder no row has
+    "property_id",
 )
 
 

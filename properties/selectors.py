@@ -82,13 +82,11 @@ DETAIL_COLUMNS = tuple(
     for field in Property._meta.concrete_fields
     if field.attname not in _DETAIL_HIDDEN_COLUMNS
 )
-_NO_ID = -7_000_000_001  # a placeholder no row has (core.compiled_queries)
-
 _DETAIL_ROW = CompiledQuery(
     lambda property_id: Property.objects.filter(pk=property_id).values(
         *DETAIL_COLUMNS, owner_username=F("owner__username")
     )[:1],
-    property_id=_NO_ID,
+    "property_id",
 )
 _DETAIL_AMENITY_CODES = CompiledQuery(
     lambda property_id: (
@@ -96,7 +94,7 @@ _DETAIL_AMENITY_CODES = CompiledQuery(
         .order_by("category", "code")  # the vocabulary's order (Amenity.Meta.ordering)
         .values("code")
     ),
-    property_id=_NO_ID,
+    "property_id",
 )
 
 

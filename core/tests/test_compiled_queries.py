@@ -25,7 +25,7 @@ def _listing_rows(owner_id: int, title: str):
 
 
 def test_rows_are_the_querysets_rows_for_every_parameter_value():
-    query = CompiledQuery(_listing_rows, owner_id=-1, title="\x00placeholder")
+    query = CompiledQuery(_listing_rows, "owner_id", "title")
     hosts = UserFactory.create_batch(2)
     PropertyFactory.create(owner=hosts[0], title="Alpha", price_per_night=Decimal("75.50"))
     PropertyFactory.create(
@@ -49,7 +49,7 @@ def test_json_columns_come_back_decoded():
     photo = PhotoFactory.create(position=0)
     query = CompiledQuery(
         lambda property_id: Property.objects.filter(pk=property_id).values("photos__renditions"),
-        property_id=-1,
+        "property_id",
     )
 
     assert query.rows(property_id=photo.property_id) == [{"photos__renditions": photo.renditions}]
@@ -57,10 +57,8 @@ def test_json_columns_come_back_decoded():
 
 def test_a_placeholder_must_be_exactly_one_bound_parameter():
     listing = PropertyFactory.create()
-    unused = CompiledQuery(lambda pk: Property.objects.values("id"), pk=-1)
-    twice = CompiledQuery(
-        lambda pk: Property.objects.filter(pk=pk, owner_id=pk).values("id"), pk=-1
-    )
+    unused = CompiledQuery(lambda pk: Property.objects.values("id"), "pk")
+    twice = CompiledQuery(lambda pk: Property.objects.filter(pk=pk, owner_id=pk).values("id"), "pk")
 
     with pytest.raises(ValueError, match="one bound parameter"):
         unused.rows(pk=listing.pk)
@@ -69,7 +67,7 @@ def test_a_placeholder_must_be_exactly_one_bound_parameter():
     # A lookup that rewrites its value (LIKE 'value%') cannot take a swapped-in parameter.
     rewritten = CompiledQuery(
         lambda title: Property.objects.filter(title__startswith=title).values("id"),
-        title="\x00placeholder",
+        "title",
     )
     with pytest.raises(ValueError, match="one bound parameter"):
         rewritten.rows(title=listing.title)

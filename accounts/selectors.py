@@ -46,8 +46,8 @@ def user_get_for_access_token(
         return None
     row = rows[0]
     (user,) = model_instances(User, [row], _USER_COLUMNS)
-    user.token_revoked = row["token_revoked"]  # type: ignore[attr-defined]
-    return user  # type: ignore[return-value]
+    user.token_revoked = row["token_revoked"]
+    return user
 
 
 def user_get_by_login_name(*, name: str) -> User | None:

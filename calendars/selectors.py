@@ -62,8 +62,6 @@ def holds_overlapping_loaded(
         values["exclude_id"] = exclude_id
     shape = (active_at is not None, exclude_id is not None)
     rows = _OVERLAPPING_HOLDS.execute(shape, values)
-    if rows is None:  # not templated: never, but the ORM answers the same
-        rows = list(_overlapping_holds(shape, values))
     assert isinstance(rows, list)
     return model_instances(Hold, rows, _LOADED_HOLD_COLUMNS)
 

@@ -39,7 +39,7 @@ class CompiledQuery:
         vendor = connections[DEFAULT_DB_ALIAS].vendor
         if vendor not in self._checked:
             bound = self._template.bound_names(())
-            if rows is None or bound is None or sorted(bound) != self._names:
+            if bound is None or sorted(bound) != self._names:
                 raise ValueError(f"Each name must be one bound parameter; found {bound}.")
             self._checked.add(vendor)
         assert isinstance(rows, list)
@@ -84,7 +84,7 @@ def _fetch_dicts(connection, sql: str, params: list, names: tuple, converters: t
 # and keeps what is the same in all three: the SQL and the constant parameters; each parameter
 # that changed must be one of the values, as Django adapted it (a date is a string on SQLite),
 # and is filled in from each request's values. A shape that does not pass that check is not
-# templated (rows() returns None) and its requests go through the ORM as before.
+# templated: its requests are answered by the ORM as before.
 
 _DEFERRED: ContextVar[list | None] = ContextVar("deferred_fragments", default=None)
 _MARKER = "/*deferred fragment {}*/"
@@ -186,8 +186,10 @@ class QueryTemplate:
         self._compiled: OrderedDict[Hashable, _Template | None] = OrderedDict()
         self._lock = Lock()
 
-    def execute(self, shape: Hashable, values: dict) -> list[dict] | int | None:
-        """The rows (or the count) for `values`, or None when this shape is not templated."""
+    def execute(self, shape: Hashable, values: dict) -> list[dict] | int:
+        """The rows (or the count) for `values`: from the shape's template, or, for a shape
+        that is not templated, from the queryset `build` makes of these values (the ORM, as
+        it would answer without templates)."""
         connection = connections[DEFAULT_DB_ALIAS]  # the project has one database
         key = (connection.vendor, shape)
         with self._lock:
@@ -205,7 +207,7 @@ class QueryTemplate:
                 if len(self._compiled) > self._shapes:
                     self._compiled.popitem(last=False)
         if template is None:
-            return None
+            return self.evaluate(shape, values)
         sql, params = [], []
         for index, piece in enumerate(template.pieces):
             sql.append(piece)
@@ -221,6 +223,16 @@ class QueryTemplate:
                 cursor.execute("".join(sql), params)
                 return cursor.fetchone()[0]
         return _fetch_dicts(connection, "".join(sql), params, template.names, template.converters)
+
+    def evaluate(self, shape: Hashable, values: dict) -> list[dict] | int:
+        """What execute answers, through the ORM alone: for shapes not worth compiling (one
+        that changes with every request)."""
+        queryset = self._build(shape, values)
+        return queryset.count() if self._count else list(queryset)
+
+    def templated(self, shape: Hashable) -> bool:
+        """Whether the shape was compiled to a template (False before its first execute)."""
+        return self._compiled.get((connections[DEFAULT_DB_ALIAS].vendor, shape)) is not None
 
     def bound_names(self, shape: Hashable) -> list[str] | None:
         """The value each bound parameter of the shape's compiled template takes, in order

@@ -491,7 +491,6 @@ class PropertySearch:
 
     def __init__(self, criteria: PropertyCriteria) -> None:
         self.criteria = criteria
-        self._shape = criteria.shape() if criteria.templated else None
 
     def page(self, *, offset: int, limit: int) -> tuple[list[dict], int | None]:
         """property_page_rows' rows of [offset, offset + limit), and how many rows the whole
@@ -499,40 +498,31 @@ class PropertySearch:
         Two queries: the count or the ids with it, and the page's rows with their covers."""
         if self.criteria.check_in is not None:
             return self._page_with_total(offset=offset, limit=limit)
-        total = None
-        if self._shape is not None:
-            total = _SEARCH_COUNT.execute(self._shape, self.criteria.values())
-        if total is None:
-            total = self._queryset().count()
+        total = self._execute(_SEARCH_COUNT, self.criteria.values())
         assert isinstance(total, int)
         if total <= offset:
             return [], None
-        rows = None
-        if self._shape is not None:
-            values = {**self.criteria.values(), "offset": offset, "limit": limit}
-            rows = _SEARCH_PAGE.execute(self._shape, values)
-        if rows is None:
-            return property_page_rows(self._queryset()[offset : offset + limit]), total
+        rows = self._execute(
+            _SEARCH_PAGE, {**self.criteria.values(), "offset": offset, "limit": limit}
+        )
         assert isinstance(rows, list)
         return _with_covers(rows), total
 
-    def _queryset(self) -> QuerySet:
-        return property_filtered(property_list(), self.criteria)
+    def _execute(self, template: QueryTemplate, values: dict) -> list[dict] | int:
+        if self.criteria.templated:
+            return template.execute(self.criteria.shape(), values)
+        # A text search's words are part of its shape: a new one each time, not worth compiling.
+        return template.evaluate(self.criteria, values)
 
     def _page_with_total(self, *, offset: int, limit: int) -> tuple[list[dict], int | None]:
-        hits = None
-        if self._shape is not None:
-            values = {**self.criteria.values(), "offset": offset, "limit": limit}
-            hits = _SEARCH_HITS.execute(self._shape, values)
-        if hits is None:
-            hits = list(_hits(self._queryset())[offset : offset + limit])
+        hits = self._execute(
+            _SEARCH_HITS, {**self.criteria.values(), "offset": offset, "limit": limit}
+        )
         assert isinstance(hits, list)
         if not hits:
             return [], None
         ids = [hit["id"] for hit in hits]
         rows = _ROWS_BY_ID.execute(len(ids), {f"id{index}": id for index, id in enumerate(ids)})
-        if rows is None:
-            rows = list(property_rows(Property.objects.filter(pk__in=ids)))
         assert isinstance(rows, list)
         by_id = {row["id"]: row for row in rows}
         page = []
@@ -562,8 +552,6 @@ def property_locked(*, property_id: int) -> Property | None:
     SQLite the write transaction holds the whole database), or None: one query, compiled once
     (every booking takes this lock first)."""
     rows = _LOCKED.execute("locked", {"property_id": property_id})
-    if rows is None:  # not templated: never, but the ORM answers the same
-        return Property.objects.select_for_update().filter(pk=property_id).first()
     assert isinstance(rows, list)
     found = model_instances(Property, rows, _PROPERTY_COLUMNS)
     return found[0] if found else None

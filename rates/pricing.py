@@ -136,30 +136,21 @@ _TAXES = QueryTemplate(
 def rate_plan_of(listing: Property) -> RatePlan:
     """The listing's plan, or the defaults (unsaved) when it has none: one query."""
     rows = _PLAN.execute("plan", {"property_id": listing.pk})
-    if rows is None:  # not templated: never, but the ORM answers the same
-        plans = list(RatePlan.objects.filter(property_id=listing.pk))
-    else:
-        assert isinstance(rows, list)
-        plans = model_instances(RatePlan, rows, _PLAN_COLUMNS)
+    assert isinstance(rows, list)
+    plans = model_instances(RatePlan, rows, _PLAN_COLUMNS)
     return plans[0] if plans else RatePlan(property_id=listing.pk)
 
 
 def rate_days_between(*, listing: Property, start: date, end: date) -> dict[date, RateDay]:
     """The listing's overrides for the dates [start, end], by date: one query."""
     rows = _DAYS.execute("days", {"property_id": listing.pk, "start": start, "end": end})
-    if rows is None:
-        days = list(RateDay.objects.filter(property_id=listing.pk, date__gte=start, date__lte=end))
-    else:
-        assert isinstance(rows, list)
-        days = model_instances(RateDay, rows, _DAY_COLUMNS)
-    return {row.date: row for row in days}
+    assert isinstance(rows, list)
+    return {day.date: day for day in model_instances(RateDay, rows, _DAY_COLUMNS)}
 
 
 def rate_taxes_of(listing: Property) -> list[Tax]:
     """The listing's taxes, oldest first: one query."""
     rows = _TAXES.execute("taxes", {"property_id": listing.pk})
-    if rows is None:
-        return list(Tax.objects.filter(property_id=listing.pk).order_by("id"))
     assert isinstance(rows, list)
     return model_instances(Tax, rows, _TAX_COLUMNS)
 

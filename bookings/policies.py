@@ -23,12 +23,11 @@ accepted, refund everything."""
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from iso4217 import Currency
-
 from properties.models import CancellationPolicy
+from rates.pricing import money_round
 
 ZERO = Decimal(0)
 HALF = Decimal("0.5")
@@ -89,16 +88,6 @@ class Refund:
     share: Decimal
 
 
-def minor_unit(currency: str) -> Decimal:
-    """The currency's smallest amount, at most cents (the columns hold two decimals)."""
-    exponent = min(Currency(currency).exponent or 0, 2)
-    return Decimal(1).scaleb(-exponent)
-
-
-def _round(amount: Decimal, currency: str) -> Decimal:
-    return amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
-
-
 def deadline(*, check_in: date, check_in_time: time, time_zone: str, days_before: int) -> datetime:
     """The instant `days_before` days before check-in: the local check-in time that day (pass
     midnight for the start of the day)."""
@@ -143,11 +132,13 @@ def refund_compute(
     nightly = sum((amount for kind, amount in lines if kind not in (CLEANING_FEE, TAX)), ZERO)
     cleaning = sum((amount for kind, amount in lines if kind == CLEANING_FEE), ZERO)
     tax = sum((amount for kind, amount in lines if kind == TAX), ZERO)
-    refund_nightly = _round(nightly * share, currency)
+    refund_nightly = money_round(nightly * share, currency)
     started = stay_started(check_in=check_in, time_zone=time_zone, now=now)
     refund_cleaning = ZERO if started else cleaning
     base = nightly + cleaning
-    refund_tax = _round(tax * (refund_nightly + refund_cleaning) / base, currency) if base else tax
+    refund_tax = (
+        money_round(tax * (refund_nightly + refund_cleaning) / base, currency) if base else tax
+    )
     # Bounded by what was paid, so a negative line (a discount) can never make either side
     # negative.
     refund = min(max(refund_nightly + refund_cleaning + refund_tax, ZERO), paid)

@@ -10,7 +10,6 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
-    prefetch_related_objects,
 )
 from django.utils import timezone
 
@@ -116,19 +115,15 @@ def booking_get_for_output(*, booking_id: int) -> Booking:
 
 def booking_created_for_output(*, booking: Booking) -> Booking:
     """A booking this request has just created (booking_create's, with its property and guest
-    loaded), ready for its output without a query: its state now, and its history, which
-    booking_create recorded (`created_history`: its first transition; no revision yet). Only
-    for a booking nothing else has changed since booking_create in this request: a caller
-    that records another transition first must read the booking back instead."""
-    booking.current_status = booking_status_now(booking)  # type: ignore[attr-defined]
-    history = getattr(booking, "created_history", None)
-    if history is None:
-        prefetch_related_objects([booking], *booking_history_prefetch())
-        return booking
+    loaded), ready for its output without a query: its history is the one booking_create
+    recorded (`created_history`: its first transition; no revision yet), and its state is read
+    from the clock by the serializer (booking_status_now). Only for a booking nothing else has
+    changed since booking_create in this request: a caller that records another transition
+    first must read the booking back instead."""
     # What prefetch_related would leave (Django's prefetch_one_level does the same): the
     # related managers answer from these lists.
     booking._prefetched_objects_cache = {  # type: ignore[attr-defined]
-        "transitions": _known(booking.transitions.all(), history),
+        "transitions": _known(booking.transitions.all(), booking.created_history),  # type: ignore[attr-defined]
         "revisions": _known(booking.revisions.all(), []),
     }
     return booking

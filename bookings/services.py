@@ -603,6 +603,10 @@ def booking_change(
             old = (booking.check_in, booking.check_out, booking.guests)
             if (new_check_in, new_check_out, new_guests) == old:
                 return booking
+            # Today's rules for the new stay (the listing's current plan, rate days, taxes),
+            # read once for the check and the price.
+            plan = rate_plan_of(listing)
+            days = rate_days_between(listing=listing, start=new_check_in, end=new_check_out)
             errors = stay_errors(
                 listing=listing,
                 check_in=new_check_in,
@@ -610,6 +614,8 @@ def booking_change(
                 guests=new_guests,
                 now=now,
                 exclude_hold=booking.hold,
+                plan=plan,
+                days=days,
             )
             if new_check_in == booking.check_in:
                 # The same arrival: the rules about arriving (notice, window, closed to arrival)
@@ -638,9 +644,13 @@ def booking_change(
                 except NightsTaken as exc:
                     BOOKING_CONFLICTS.inc()
                     raise BookingConflict(exc.message) from exc
-            # Today's rules for the new stay (the listing's current plan, rate days, taxes).
             new_price = stay_price(
-                listing=listing, check_in=new_check_in, check_out=new_check_out, guests=new_guests
+                listing=listing,
+                check_in=new_check_in,
+                check_out=new_check_out,
+                guests=new_guests,
+                plan=plan,
+                days=days,
             )
             too_expensive = stay_price_errors(new_price)
             if too_expensive:

@@ -18,6 +18,7 @@ from calendars.fetch import FetchError, feed_fetch
 from calendars.models import Hold, IcalFeed, IcalFeedEvent
 from calendars.services import hold_create, hold_release
 from calendars.tests.samples import airbnb_feed, booking_com_feed, event, feed
+from core.exceptions import NotFound
 from core.local_time import local_today
 from properties.models import Property
 from properties.tests.factories import PropertyFactory
@@ -333,10 +334,16 @@ def test_a_feed_removed_while_its_fetch_failed_is_skipped(
     feed_server, listing, airbnb, monkeypatch
 ):
     def fetch(url, **kwargs):
-        IcalFeed.objects.filter(pk=airbnb.pk).delete()  # its host removes it meanwhile
+        IcalFeed.objects.filter(url=url).delete()  # its host removes it meanwhile
         raise FetchError("The feed did not answer in time.")
 
     monkeypatch.setattr("calendars.feeds.feed_fetch", fetch)
 
+    # One feed's sync says why it stopped: the feed is gone, not a failure to report (the
+    # sync of all skips exactly that; anything else it would log and count as failed).
+    with pytest.raises(NotFound):
+        ical_feed_sync(feed_id=airbnb.pk)
+    url = feed_server.serve("/vrbo.ics", airbnb_feed([]))
+    ical_feed_create(listing=listing, url=url, name="Vrbo")
     assert list(ical_feeds_sync_all()) == []
     assert not IcalFeed.objects.exists()

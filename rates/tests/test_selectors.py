@@ -218,6 +218,30 @@ def test_calendar_marks_impossible_arrivals_and_departures():
     assert nights[day(0)].min_nights == RatePlan().min_nights
 
 
+@pytest.mark.parametrize(
+    "rules",
+    [
+        {"booking_window_days": 4},
+        {"advance_notice_days": 2},
+        {"advance_notice_days": 1, "booking_window_days": 3},
+    ],
+)
+def test_the_calendar_s_arrivals_agree_with_the_stay_check(rules):
+    # The window and the notice as a date picker shows them: a day is closed to arrival
+    # exactly when a one-night stay arriving that day is refused for its check-in.
+    listing = RatePlanFactory.create(min_nights=1, **rules).property
+    nights = {
+        night.date: night
+        for night in calendar_nights(listing=listing, start=day(0), end=day(8), now=NOW)
+    }
+
+    closed = [nights[day(n)].closed_to_arrival for n in range(8)]
+    refused = ["check_in" in errors_for(listing, n, n + 1) for n in range(8)]
+    assert closed == refused
+    assert True in closed
+    assert False in closed
+
+
 def test_stay_errors_query_count(django_assert_num_queries):
     listing = PropertyFactory.create()
     with django_assert_num_queries(3):  # plan, dates, holds

@@ -20,6 +20,14 @@ HOLD_PHRASE = {
 }
 
 
+def hold_taken_message(hold: Hold) -> str:
+    """Why nights cannot be had: the held dates and the kind of holder, never whose."""
+    return (
+        f"The nights from {hold.start} to {hold.end} (check-out day) are already "
+        f"{HOLD_PHRASE[Hold.Kind(hold.kind)]}."
+    )
+
+
 def is_exclusion_violation(exc: IntegrityError) -> bool:
     """The PostgreSQL no-overlap constraint refused a write (a writer that skipped the lock)."""
     return isinstance(exc.__cause__, psycopg.errors.ExclusionViolation)
@@ -41,10 +49,7 @@ def _free_nights_or_raise(
         if hold.expires_at is not None and hold.expires_at <= now:
             void.append(hold.pk)
             continue
-        raise NightsTaken(
-            f"The nights from {hold.start} to {hold.end} (check-out day) are already "
-            f"{HOLD_PHRASE[Hold.Kind(hold.kind)]}."
-        )
+        raise NightsTaken(hold_taken_message(hold))
     if void:
         Hold.objects.filter(pk__in=void).delete()
 

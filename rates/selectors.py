@@ -39,7 +39,7 @@ from calendars.selectors import (
     hold_taken_exists,
     holds_overlapping_loaded,
 )
-from calendars.services import HOLD_PHRASE
+from calendars.services import hold_taken_message
 from core.compiled_queries import deferrable
 from core.local_time import time_zone_names, zones_by_utc_offset
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS, stay_shape_errors
@@ -151,13 +151,7 @@ def stay_errors(
     )
     for hold in holds:
         if hold.start < check_out and hold.end > check_in:
-            # The wording of calendars' own refusal (hold_create): the dates and the kind of
-            # hold, never whose.
-            add(
-                NIGHTS,
-                f"The nights from {hold.start} to {hold.end} (check-out day) are already "
-                f"{HOLD_PHRASE[Hold.Kind(hold.kind)]}.",
-            )
+            add(NIGHTS, hold_taken_message(hold))  # calendars' own refusal (hold_create)
         elif hold.kind in STAY_KINDS:
             add(
                 NIGHTS,

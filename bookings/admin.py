@@ -93,7 +93,7 @@ class BookingAdmin(admin.ModelAdmin):
         # Staff act for the host: the guest is refunded in full (a request is declined), and
         # the history names who did it. Never as the guest, who would pay the policy's fee.
         reason = f"Cancelled by staff ({request.user.get_username()})."
-        for booking in queryset.select_related("property"):
+        for booking in queryset.select_related("property__owner"):
             try:
                 host = booking.property.owner
                 if booking_status_now(booking, now=timezone.now()) == Booking.Status.PENDING:

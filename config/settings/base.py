@@ -193,9 +193,12 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-# django-prometheus' engines are Django's own plus query counters per database and vendor.
-DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
-    "django.db.backends.", "django_prometheus.db.backends."
+# django-prometheus' engines are Django's own plus query counters per database and vendor;
+# on PostgreSQL, ours adds a health check without a round trip (core/db/backends/postgresql).
+DATABASES["default"]["ENGINE"] = (
+    DATABASES["default"]["ENGINE"]
+    .replace("django.db.backends.postgresql", "core.db.backends.postgresql")
+    .replace("django.db.backends.", "django_prometheus.db.backends.")
 )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {

@@ -1,0 +1,63 @@
+"""A reused PostgreSQL connection is checked without a round trip while its socket is quiet,
+and a session the server ended is still replaced before the request's first query
+(core/db/backends/postgresql)."""
+
+import pytest
+from django.db import connection, connections
+
+from core.tests.live import database_url, http, live_gunicorn
+from properties.tests.factories import PropertyFactory
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's health check"),
+    pytest.mark.django_db(transaction=True),
+]
+
+def other_backends() -> list[int]:
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+def terminate(pid: int) -> None:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
+def test_a_quiet_connection_is_usable_without_a_query_and_an_ended_one_is_not():
+    checked = connections.create_connection("default")
+    try:
+        checked.ensure_connection()
+        with checked.cursor() as cursor:
+            cursor.execute("SELECT 'marker' /* health-check-test */")
+            cursor.execute("SELECT pg_backend_pid()")
+            (backend,) = cursor.fetchone()
+
+        assert checked.is_usable()
+        with connections["default"].cursor() as cursor:
+            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend])
+            # The backend's last statement is still ours: the check sent nothing.
+            assert cursor.fetchone() == ("SELECT pg_backend_pid()",)
+
+        terminate(backend)
+
+        assert not checked.is_usable()
+    finally:
+        checked.close()
+
+def test_a_request_after_the_server_ended_the_workers_session_is_answered():
+    listing = PropertyFactory.create()
+    with live_gunicorn(database_url=database_url()) as server:
+        url = f"{server.url}/api/properties/{listing.pk}/"
+        before = http("GET", url)
+        (backend,) = other_backends()  # the one worker's connection, kept (CONN_MAX_AGE)
+
+        terminate(backend)
+        after = http("GET", url)
+        again = http("GET", url)
+        (replacement,) = other_backends()
+
+    assert (before.status, after.status, again.status) == (200, 200, 200)
+    assert after.body == before.body
+    assert replacement != backend

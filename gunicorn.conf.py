@@ -55,17 +55,20 @@ loglevel = env_str("GUNICORN_LOG_LEVEL", default="info")
 
 class JsonSafeAtoms(glogging.SafeAtoms):
     """gunicorn's own escaping handles double quotes only; a backslash or a control character
-    in a client-chosen path or user agent would still break the JSON line."""
+    in a client-chosen path or user agent would still break the JSON line.
+
+    Escaped when the format reads an atom, not for every atom up front: gunicorn passes every
+    environ variable and header (~50), the format uses 12, and json.dumps on each cost more
+    than the rest of the log line (docs/benchmarks.md)."""
 
     def __init__(self, atoms):
-        dict.__init__(self)
-        for key, value in atoms.items():
-            if isinstance(value, str):
-                self[key] = json.dumps(value)[1:-1]
-            elif value is None:
-                self[key] = "null"
-            else:
-                self[key] = value
+        dict.__init__(self, atoms)
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        if isinstance(value, str):
+            return json.dumps(value)[1:-1]
+        return "null" if value is None else value
 
 
 class JsonAccessLogger(glogging.Logger):

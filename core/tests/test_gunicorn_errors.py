@@ -6,6 +6,7 @@ import inspect
 import json
 import re
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -127,3 +128,34 @@ def test_a_client_scheme_header_that_contradicts_the_proxy_is_ignored(server):
     )
 
     assert (status, json.loads(body)["status"]) == (200, "ok")
+
+
+def test_access_log_lines_are_json_whatever_the_client_sends(tmp_path):
+    # A quote, a backslash and a control character in the path, query and user agent would
+    # each break a hand-escaped line; an absent header is "-".
+    log = tmp_path / "access.log"
+    database = tmp_path / "db.sqlite3"
+    with live_gunicorn(database_url=f"sqlite:///{database}", GUNICORN_ACCESS_LOG=str(log)) as s:
+        status, _, _ = raw_request(
+            int(s.url.rsplit(":", 1)[1]),
+            b'GET /api/health/?q=a\\b"c%09 HTTP/1.1\r\n'
+            + HOST_HEADER
+            + b'User-Agent: x"y\\z\tw\r\nX-Request-ID: req-1\r\nConnection: close\r\n\r\n',
+        )
+        deadline = time.monotonic() + 10
+        while "req-1" not in log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    line = next(line for line in lines if line["request_id"] == "req-1")
+    assert status == 200
+    assert {key: line[key] for key in ("method", "path", "query", "status", "user_agent")} == {
+        "method": "GET",
+        "path": "/api/health/",
+        "query": 'q=a\\b"c%09',
+        "status": 200,
+        "user_agent": 'x"y\\z\tw',
+    }
+    assert line["forwarded_for"] == "-"
+    assert isinstance(line["bytes"], int)
+    assert isinstance(line["duration_ms"], int)

@@ -13,6 +13,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
 ]
 
+
 def other_backends() -> list[int]:
     with connections["default"].cursor() as cursor:
         cursor.execute(
@@ -21,9 +22,11 @@ def other_backends() -> list[int]:
         )
         return [pid for (pid,) in cursor.fetchall()]
 
+
 def terminate(pid: int) -> None:
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
+
 
 def test_a_quiet_connection_is_usable_without_a_query_and_an_ended_one_is_not():
     checked = connections.create_connection("default")
@@ -45,6 +48,7 @@ def test_a_quiet_connection_is_usable_without_a_query_and_an_ended_one_is_not():
         assert not checked.is_usable()
     finally:
         checked.close()
+
 
 def test_a_request_after_the_server_ended_the_workers_session_is_answered():
     listing = PropertyFactory.create()

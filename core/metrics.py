@@ -5,7 +5,9 @@ gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and /metrics
 (gunicorn.conf.py). Label values are fixed, known sets, so every series exists from start-up
 at 0 instead of appearing on its first event."""
 
-from prometheus_client import Counter
+from django_prometheus.conf import NAMESPACE as PROMETHEUS_NAMESPACE
+from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS
+from prometheus_client import Counter, Histogram
 
 BOOKINGS_CREATED = Counter(
     "booking_bookings_created", "Bookings confirmed (counted when their transaction commits)."
@@ -44,3 +46,25 @@ for _scope in ("login_username", "login_address"):
 for _cache in ("response", "property_count"):
     for _result in ("hit", "miss"):
         CACHE_LOOKUPS.labels(cache=_cache, result=_result)
+
+# The HTTP series django-prometheus' middleware pair writes that the README documents, under
+# the same names, labels and buckets. Its pair updates 12 series per request (body sizes,
+# charsets, per-transport and before-middleware copies); in multiprocess mode each update is a
+# locked write to a memory-mapped file, and the pair cost ~0.15 ms of a request's ~1 ms on the
+# health check (docs/benchmarks.md). core.middleware.MetricsMiddleware writes these three.
+HTTP_REQUESTS = Counter(
+    f"{PROMETHEUS_NAMESPACE}django_http_requests_total_by_view_transport_method",
+    "Count of requests by view, transport, method.",
+    ["view", "transport", "method"],
+)
+HTTP_RESPONSES = Counter(
+    f"{PROMETHEUS_NAMESPACE}django_http_responses_total_by_status_view_method",
+    "Count of responses by status, view, method.",
+    ["status", "view", "method"],
+)
+HTTP_LATENCY = Histogram(
+    f"{PROMETHEUS_NAMESPACE}django_http_requests_latency_seconds_by_view_method",
+    "Histogram of request processing time labelled by view.",
+    ["view", "method"],
+    buckets=PROMETHEUS_LATENCY_BUCKETS,
+)

@@ -7,11 +7,54 @@ from django.conf import settings
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control
 
+from core import metrics
 from core.api import errors
 from core.request_context import request_id_var
 from core.views import json_error
 
 request_logger = logging.getLogger("booking.request")
+
+# The methods django-prometheus labels by name; any other is one label value.
+_KNOWN_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH"}
+)
+
+
+class MetricsMiddleware:
+    """Requests, responses and latency per view and method (core/metrics.py), with the labels
+    django-prometheus gives them. Labelled series are looked up once per process and kept:
+    prometheus_client's labels() takes a lock and sorts keyword arguments on every call."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self._series: dict[tuple, tuple] = {}
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = request.resolver_match
+        view = (match.view_name or "<unnamed view>") if match else "<unnamed view>"
+        method = request.method if request.method in _KNOWN_METHODS else "<invalid method>"
+        key = (view, method, request.is_secure(), response.status_code)
+        series = self._series.get(key)
+        if series is None:
+            transport = "https" if request.is_secure() else "http"
+            series = self._series[key] = (
+                metrics.HTTP_REQUESTS.labels(view=view, transport=transport, method=method)
+                if match
+                else None,
+                metrics.HTTP_RESPONSES.labels(
+                    status=str(response.status_code), view=view, method=method
+                ),
+                metrics.HTTP_LATENCY.labels(view=view, method=method),
+            )
+        requests, responses, latency = series
+        if requests is not None:
+            requests.inc()
+        responses.inc()
+        latency.observe(time.perf_counter() - started)
+        return response
+
 
 # A client-supplied id is echoed only if it is short and plain: it ends up in logs and headers.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")

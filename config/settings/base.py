@@ -63,7 +63,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "core.middleware.MetricsMiddleware",
     "core.middleware.RequestLogMiddleware",
     # Before the body limit, so that every answer (a 413 included) carries the CORS headers a
     # browser needs.
@@ -81,7 +81,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -457,8 +456,9 @@ LOGGING = {
 }
 
 # --- Metrics ---------------------------------------------------------------------------------
-# Prometheus metrics at /metrics (django-prometheus): request counts and latencies per view,
-# database query counts. METRICS_ENABLED=false removes the endpoint; METRICS_TOKEN, when set,
-# requires `Authorization: Bearer <token>` (Prometheus' bearer_token scrape option).
+# Prometheus metrics at /metrics: request counts and latencies per view (core.middleware.
+# MetricsMiddleware), database query counts (django-prometheus' engines). METRICS_ENABLED=false
+# removes the endpoint; METRICS_TOKEN, when set, requires `Authorization: Bearer <token>`
+# (Prometheus' bearer_token scrape option).
 METRICS_ENABLED = env_bool("METRICS_ENABLED", default=True)
 METRICS_TOKEN = env_str("METRICS_TOKEN") or None

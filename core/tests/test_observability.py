@@ -3,6 +3,7 @@ import logging
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from accounts.tests.factories import UserFactory
 from conftest import client_for
@@ -105,6 +106,47 @@ def test_metrics_expose_request_and_query_counters(client, api_client):
     )
     assert "django_http_requests_latency_seconds_by_view_method_bucket" in body
     assert "django_db_execute_total" in body
+
+
+def test_request_metrics_count_each_response_by_view_method_and_status(api_client):
+    def sample(name: str, **labels) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    view = {"view": "property-list", "method": "GET"}
+    before = (
+        sample(
+            "django_http_requests_total_by_view_transport_method_total", transport="http", **view
+        ),
+        sample("django_http_responses_total_by_status_view_method_total", status="200", **view),
+        sample("django_http_responses_total_by_status_view_method_total", status="400", **view),
+        sample("django_http_requests_latency_seconds_by_view_method_count", **view),
+        sample(
+            "django_http_responses_total_by_status_view_method_total",
+            status="404",
+            view="<unnamed view>",
+            method="GET",
+        ),
+    )
+
+    api_client.get("/api/properties/")
+    api_client.get("/api/properties/?guests=0")
+    api_client.get("/no-such-page/")
+
+    after = (
+        sample(
+            "django_http_requests_total_by_view_transport_method_total", transport="http", **view
+        ),
+        sample("django_http_responses_total_by_status_view_method_total", status="200", **view),
+        sample("django_http_responses_total_by_status_view_method_total", status="400", **view),
+        sample("django_http_requests_latency_seconds_by_view_method_count", **view),
+        sample(
+            "django_http_responses_total_by_status_view_method_total",
+            status="404",
+            view="<unnamed view>",
+            method="GET",
+        ),
+    )
+    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1, 2, 1]
 
 
 def test_metrics_can_be_switched_off(client, settings):

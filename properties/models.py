@@ -263,6 +263,15 @@ class Property(TimeStampedModel):
                 name="property_listed_city_idx",
                 condition=Q(deleted_at__isnull=True),
             ),
+            # A city's page in the default order: without it PostgreSQL walks the newest-first
+            # index past every other city's listings (17,000 rows for a page of Mumbai).
+            models.Index(
+                "city_key",
+                F("created_at").desc(),
+                F("id").desc(),
+                name="property_city_newest_idx",
+                condition=Q(deleted_at__isnull=True),
+            ),
             models.Index(
                 "country",
                 "city_key",

@@ -4,7 +4,7 @@ use the last value and `?check_in=` would silently mean "no filter"."""
 
 import re
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from django import forms
 from django.http import QueryDict
@@ -23,21 +23,48 @@ def repeated_parameter_errors(query: QueryDict, names) -> dict[str, list[str]]:
     return {name: [REPEATED] for name in names if len(query.getlist(name)) > 1}
 
 
+FormT = TypeVar("FormT", bound=forms.Form)
+
+
+def _name_valid_choices(fields: dict[str, forms.Field]) -> None:
+    for field in fields.values():
+        if isinstance(field, forms.ChoiceField):
+            # The getter returns normalized (value, label) pairs; the stubs give it the setter's
+            # wider input type (mappings, Choices classes, callables).
+            choices = cast(Iterable[tuple[Any, Any]], field.choices)
+            valid = ", ".join(str(value) for value, _ in choices if value != "")
+            field.error_messages["invalid_choice"] = (
+                f"%(value)s is not one of the valid values: {valid}."
+            )
+
+
+class SharedFields(dict):
+    """A form class's fields, shared by its forms instead of deep-copied into each one.
+
+    Django deep-copies every field (widget, validators, choices) for each form, so that one
+    form may change its fields without touching the others'. A filter form only validates a
+    query string: nothing changes a field after the class is built, and for the property
+    search the copy cost more than the validation (docs/benchmarks.md)."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
+def with_shared_fields(form_class: type[FormT]) -> type[FormT]:
+    """`form_class`, changed so that its forms share its fields (SharedFields)."""
+    _name_valid_choices(form_class.base_fields)
+    form_class.base_fields = SharedFields(form_class.base_fields)
+    return form_class
+
+
 class StrictFilterForm(forms.Form):
     """django-filter form: refuses repeated parameters and empty typed ones (400 naming them), and
     says which values a choice parameter takes when it gets another one."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field, forms.ChoiceField):
-                # The getter returns normalized (value, label) pairs; the stubs give it the
-                # setter's wider input type (mappings, Choices classes, callables).
-                choices = cast(Iterable[tuple[Any, Any]], field.choices)
-                valid = ", ".join(str(value) for value, _ in choices if value != "")
-                field.error_messages["invalid_choice"] = (
-                    f"%(value)s is not one of the valid values: {valid}."
-                )
+        if not isinstance(self.base_fields, SharedFields):  # shared ones were named once
+            _name_valid_choices(self.fields)
 
     def clean(self):
         cleaned = super().clean()

@@ -3,9 +3,11 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.http import QueryDict
 
 from accounts.tests.factories import UserFactory
 from core.stays import utc_today
+from properties.filters import property_filter_form_class
 from properties.tests.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -170,3 +172,25 @@ def test_an_unknown_ordering_names_the_valid_values(api_client):
             "price_per_night, -price_per_night, created_at, -created_at, distance."
         ]
     }
+
+
+def test_search_forms_share_their_fields_and_nothing_else():
+    # The search's forms share one set of fields (core.api.query.SharedFields): a form's
+    # errors, data and cleaned values must stay its own.
+    form_class = property_filter_form_class()
+    refused = form_class(QueryDict("ordering=title&guests=0"))
+    accepted = form_class(QueryDict("ordering=-price_per_night&guests=3"))
+
+    assert not refused.is_valid()
+    assert accepted.is_valid()
+    assert refused.fields["ordering"] is accepted.fields["ordering"]
+    assert sorted(refused.errors) == ["guests", "ordering"]
+    assert refused.errors["ordering"] == [
+        "title is not one of the valid values: "
+        "price_per_night, -price_per_night, created_at, -created_at, distance."
+    ]
+    assert (accepted.cleaned_data["ordering"], accepted.cleaned_data["guests"]) == (
+        "-price_per_night",
+        3,
+    )
+    assert form_class(QueryDict("")).is_valid()

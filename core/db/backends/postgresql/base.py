@@ -12,6 +12,7 @@ core/tests/test_db_health_check.py ends a worker's session between two requests.
 
 import select
 
+import psycopg
 from django_prometheus.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
@@ -21,9 +22,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         connection = self.connection
         if connection is None or connection.closed:
             return False
-        if connection.info.transaction_status == TransactionStatus.IDLE:
-            poller = select.poll()
-            poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
-            if not poller.poll(0):
-                return True
+        try:
+            if connection.info.transaction_status == TransactionStatus.IDLE:
+                poller = select.poll()
+                poller.register(connection.fileno(), select.POLLIN | select.POLLPRI)
+                if not poller.poll(0):
+                    return True
+        except (OSError, psycopg.Error):
+            pass  # no socket to look at: the round trip decides
         return super().is_usable()

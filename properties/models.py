@@ -281,10 +281,12 @@ class Property(TimeStampedModel):
                 name="property_listed_country_idx",
                 condition=Q(deleted_at__isnull=True),
             ),
-            # Map viewports and "near" searches first narrow by a latitude band.
+            # Map viewports and "near" searches first narrow by a latitude band; with the id,
+            # a "near" page's candidates and their distances come from the index alone.
             models.Index(
                 "latitude",
                 "longitude",
+                "id",
                 name="property_listed_coords_idx",
                 condition=Q(deleted_at__isnull=True, latitude__isnull=False),
             ),

@@ -109,44 +109,30 @@ def test_metrics_expose_request_and_query_counters(client, api_client):
 
 
 def test_request_metrics_count_each_response_by_view_method_and_status(api_client):
-    def sample(name: str, **labels) -> float:
-        return REGISTRY.get_sample_value(name, labels) or 0.0
-
     view = {"view": "property-list", "method": "GET"}
-    before = (
-        sample(
-            "django_http_requests_total_by_view_transport_method_total", transport="http", **view
+    series = [
+        (
+            "django_http_requests_total_by_view_transport_method_total",
+            {"transport": "http", **view},
         ),
-        sample("django_http_responses_total_by_status_view_method_total", status="200", **view),
-        sample("django_http_responses_total_by_status_view_method_total", status="400", **view),
-        sample("django_http_requests_latency_seconds_by_view_method_count", **view),
-        sample(
+        ("django_http_responses_total_by_status_view_method_total", {"status": "200", **view}),
+        ("django_http_responses_total_by_status_view_method_total", {"status": "400", **view}),
+        ("django_http_requests_latency_seconds_by_view_method_count", view),
+        (
             "django_http_responses_total_by_status_view_method_total",
-            status="404",
-            view="<unnamed view>",
-            method="GET",
+            {"status": "404", "view": "<unnamed view>", "method": "GET"},
         ),
-    )
+    ]
 
+    def values() -> list[float]:
+        return [REGISTRY.get_sample_value(name, labels) or 0.0 for name, labels in series]
+
+    before = values()
     api_client.get("/api/properties/")
     api_client.get("/api/properties/?guests=0")
     api_client.get("/no-such-page/")
 
-    after = (
-        sample(
-            "django_http_requests_total_by_view_transport_method_total", transport="http", **view
-        ),
-        sample("django_http_responses_total_by_status_view_method_total", status="200", **view),
-        sample("django_http_responses_total_by_status_view_method_total", status="400", **view),
-        sample("django_http_requests_latency_seconds_by_view_method_count", **view),
-        sample(
-            "django_http_responses_total_by_status_view_method_total",
-            status="404",
-            view="<unnamed view>",
-            method="GET",
-        ),
-    )
-    assert [a - b for a, b in zip(after, before, strict=True)] == [2, 1, 1, 2, 1]
+    assert [a - b for a, b in zip(values(), before, strict=True)] == [2, 1, 1, 2, 1]
 
 
 def test_metrics_can_be_switched_off(client, settings):

@@ -1,9 +1,10 @@
-"""Domain metrics, served at /metrics next to django-prometheus' HTTP and database series.
+"""Metrics served at /metrics, next to django-prometheus' database series: the domain's
+counters, and the HTTP series core.middleware.MetricsMiddleware writes.
 
-Counters only (each scrape reads a running total; rates come from Prometheus' rate()). Under
-gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and /metrics sums them
-(gunicorn.conf.py). Label values are fixed, known sets, so every series exists from start-up
-at 0 instead of appearing on its first event."""
+Under gunicorn each worker writes its samples to PROMETHEUS_MULTIPROC_DIR and /metrics sums
+them (gunicorn.conf.py). The domain counters' label values are fixed, known sets, so each of
+their series exists from start-up at 0 instead of appearing on its first event; the HTTP
+series appear with each view's first request, as django-prometheus' did."""
 
 from django_prometheus.conf import NAMESPACE as PROMETHEUS_NAMESPACE
 from django_prometheus.conf import PROMETHEUS_LATENCY_BUCKETS
@@ -50,21 +51,24 @@ for _cache in ("response", "property_count"):
 # The HTTP series django-prometheus' middleware pair writes that the README documents, under
 # the same names, labels and buckets. Its pair updates 12 series per request (body sizes,
 # charsets, per-transport and before-middleware copies); in multiprocess mode each update is a
-# locked write to a memory-mapped file, and the pair cost ~0.15 ms of a request's ~1 ms on the
-# health check (docs/benchmarks.md). core.middleware.MetricsMiddleware writes these three.
+# locked write to a memory-mapped file, and the pair cost 0.10-0.15 ms of a health check's 0.8 ms
+# in process (docs/benchmarks.md, section 13). core.middleware.MetricsMiddleware writes these three.
 HTTP_REQUESTS = Counter(
-    f"{PROMETHEUS_NAMESPACE}django_http_requests_total_by_view_transport_method",
+    "django_http_requests_total_by_view_transport_method",
     "Count of requests by view, transport, method.",
     ["view", "transport", "method"],
+    namespace=PROMETHEUS_NAMESPACE,
 )
 HTTP_RESPONSES = Counter(
-    f"{PROMETHEUS_NAMESPACE}django_http_responses_total_by_status_view_method",
+    "django_http_responses_total_by_status_view_method",
     "Count of responses by status, view, method.",
     ["status", "view", "method"],
+    namespace=PROMETHEUS_NAMESPACE,
 )
 HTTP_LATENCY = Histogram(
-    f"{PROMETHEUS_NAMESPACE}django_http_requests_latency_seconds_by_view_method",
+    "django_http_requests_latency_seconds_by_view_method",
     "Histogram of request processing time labelled by view.",
     ["view", "method"],
     buckets=PROMETHEUS_LATENCY_BUCKETS,
+    namespace=PROMETHEUS_NAMESPACE,
 )

@@ -63,7 +63,6 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "core.middleware.MetricsMiddleware",
     "core.middleware.RequestLogMiddleware",
     # Before the body limit, so that every answer (a 413 included) carries the CORS headers a
     # browser needs.
@@ -81,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, where django-prometheus' middleware measured: the view's own answer and time.
+    "core.middleware.MetricsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -5,6 +5,7 @@ and a session the server ended is still replaced before the request's first quer
 import pytest
 from django.db import connection, connections
 
+from core.db.backends.postgresql.base import PROVEN_FOR_SECONDS, DatabaseWrapper
 from core.tests.live import database_url, http, live_gunicorn
 from properties.tests.factories import PropertyFactory
 
@@ -32,24 +33,36 @@ def terminate(pid: int) -> None:
         cursor.execute("SELECT pg_terminate_backend(%s, 5000)", [pid])
 
 
-def test_a_quiet_connection_is_usable_without_a_query_and_an_ended_one_is_not():
+def last_statement_of(backend: int) -> str:
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend])
+        return cursor.fetchone()[0]
+
+
+def test_a_connection_proven_a_moment_ago_is_usable_without_a_query_until_it_is_ended():
     checked = connections.create_connection("default")
+    assert isinstance(checked, DatabaseWrapper)
     try:
         checked.ensure_connection()
         with checked.cursor() as cursor:
-            cursor.execute("SELECT 'marker' /* health-check-test */")
             cursor.execute("SELECT pg_backend_pid()")
             (backend,) = cursor.fetchone()
 
+        assert checked.is_usable()  # never proven: a round trip
+        assert last_statement_of(backend) == "SELECT 1"
+        with checked.cursor() as cursor:
+            cursor.execute("SELECT 'marker'")
+        assert checked.is_usable()  # proven a moment ago, nothing arrived since: no query
+        assert last_statement_of(backend) == "SELECT 'marker'"
+
+        assert checked._proven_at is not None
+        checked._proven_at -= PROVEN_FOR_SECONDS  # a second later, a round trip again
         assert checked.is_usable()
-        with connections["default"].cursor() as cursor:
-            cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [backend])
-            # The backend's last statement is still ours: the check sent nothing.
-            assert cursor.fetchone() == ("SELECT pg_backend_pid()",)
+        assert last_statement_of(backend) == "SELECT 1"
 
         terminate(backend)
 
-        assert not checked.is_usable()
+        assert not checked.is_usable()  # the server's farewell made the socket readable
     finally:
         checked.close()
 
@@ -57,7 +70,10 @@ def test_a_quiet_connection_is_usable_without_a_query_and_an_ended_one_is_not():
 def test_a_request_after_the_server_ended_the_workers_session_is_answered():
     listing = PropertyFactory.create()
     # The worker's connection is told apart by its name (other tests' may linger).
-    with live_gunicorn(database_url=f"{database_url()}?application_name={WORKER}") as server:
+    # Without Redis: a cached answer would not touch the database.
+    with live_gunicorn(
+        database_url=f"{database_url()}?application_name={WORKER}", REDIS_URL=""
+    ) as server:
         url = f"{server.url}/api/properties/{listing.pk}/"
         before = http("GET", url)
         (backend,) = worker_backends()  # the one worker's connection, kept (CONN_MAX_AGE)

@@ -26,10 +26,8 @@ from properties.models import AMENITY_CODE_PATTERN, Amenity
 from properties.selectors import (
     PropertySearch,
     property_detail_parts,
-    property_filtered,
     property_list,
     property_listed_count,
-    property_page_rows,
 )
 from properties.serializers import (
     AmenitySerializer,
@@ -156,16 +154,16 @@ class PropertyViewSet(viewsets.ModelViewSet):
         assert isinstance(paginator, PageNumberPagination)  # DEFAULT_PAGINATION_CLASS
         queryset = self.get_queryset()
         parameters = set(self.request.query_params)
-        if parameters <= PAGING_PARAMS:
-            # One query for the page: a deferred join returning plain rows.
+        if parameters <= {*PAGING_PARAMS, "ordering"}:
+            # A sort does not change the total: the unfiltered list's cached one, and one query
+            # for the page (a deferred join from the sort's index, compiled once per sort); a
+            # count with the page would read every row. Nothing to validate without a sort.
+            unsorted = parameters <= PAGING_PARAMS
+            search = PropertySearch(
+                property_criteria({} if unsorted else self._validated_filters())
+            )
             paginator.known_count = property_listed_count()
-            paginator.page_loader = property_page_rows
-        elif parameters <= {*PAGING_PARAMS, "ordering"}:
-            # A sort does not change the total: the unfiltered list's cached one, and the page
-            # from the sort's index (a count with the page would read every row).
-            queryset = property_filtered(queryset, property_criteria(self._validated_filters()))
-            paginator.known_count = property_listed_count()
-            paginator.page_loader = property_page_rows
+            paginator.page_loader = lambda offset, limit: search.rows(offset=offset, limit=limit)
         else:
             search = PropertySearch(property_criteria(self._validated_filters()))
             # Each page comes with the search's total, from one query (PropertySearch.page).

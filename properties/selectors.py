@@ -502,11 +502,18 @@ class PropertySearch:
         assert isinstance(total, int)
         if total <= offset:
             return [], None
+        return self.rows(offset=offset, limit=limit), total
+
+    def rows(self, *, offset: int, limit: int) -> list[dict]:
+        """property_page_rows' rows of [offset, offset + limit), without the total (for a list
+        whose total is known): one query. Not for a dated search (its rules are probed once,
+        with the total: page)."""
+        assert self.criteria.check_in is None
         rows = self._execute(
             _SEARCH_PAGE, {**self.criteria.values(), "offset": offset, "limit": limit}
         )
         assert isinstance(rows, list)
-        return _with_covers(rows), total
+        return _with_covers(rows)
 
     def _execute(self, template: QueryTemplate, values: dict) -> list[dict] | int:
         if self.criteria.templated:

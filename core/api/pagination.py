@@ -9,7 +9,8 @@ from rest_framework.exceptions import ValidationError
 
 from core.api.query import REPEATED
 
-PageLoader = Callable[[QuerySet], Sequence]
+# (offset, limit) -> the page's rows.
+PageLoader = Callable[[int, int], Sequence]
 MAX_OFFSET = 2**62
 # (offset, limit) -> the page's rows, and the total number of rows, or None when the page is
 # empty (and the total unknown).
@@ -18,8 +19,8 @@ CountedPageLoader = Callable[[int, int], tuple[Sequence, int | None]]
 
 class KnownCountPaginator(Paginator):
     """Django's paginator, skipping COUNT(*) when the caller already knows the total, and
-    letting the caller load a page's rows its own way (`page_loader` receives the sliced,
-    unevaluated queryset of the page), or load a page and learn the total with it
+    letting the caller load a page's rows its own way (`page_loader` receives the page's
+    offset and size), or load a page and learn the total with it
     (`counted_page_loader`: then no COUNT runs at all)."""
 
     object_list: QuerySet
@@ -50,8 +51,9 @@ class KnownCountPaginator(Paginator):
         # moment old must not hide rows that exist.
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = self.object_list[bottom : bottom + self.per_page]
-        return Page(self.page_loader(rows) if self.page_loader else rows, number, self)
+        if self.page_loader is not None:
+            return Page(self.page_loader(bottom, self.per_page), number, self)
+        return Page(self.object_list[bottom : bottom + self.per_page], number, self)
 
     def _counted_page(self, number):
         # The page first, then its number checked against the total that came with it. An

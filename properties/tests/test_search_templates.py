@@ -126,6 +126,28 @@ def test_every_filter_is_templated_and_answers_as_the_orm(api_client, listings, 
         assert used.templated(criteria.shape())
 
 
+@pytest.mark.parametrize(
+    "params", [{}, {"ordering": "price_per_night"}, {"ordering": "-created_at", "page": "2"}]
+)
+def test_the_unfiltered_list_pages_from_a_template_as_the_orm_would(
+    api_client, listings, params, django_assert_num_queries
+):
+    # Its total is the cached count; its page, one query from the sort's template.
+    criteria = _criteria({key: value for key, value in params.items() if key != "page"})
+    queryset = property_filtered(property_list(), criteria)
+    search = PropertySearch(criteria)
+
+    assert search.rows(offset=0, limit=2) == list(property_page_rows(queryset[0:2]))
+    assert search.rows(offset=2, limit=3) == list(property_page_rows(queryset[2:5]))
+    assert selectors._SEARCH_PAGE.templated(criteria.shape())
+    api_client.get(LIST)  # the total, cached
+    with django_assert_num_queries(1):
+        response = api_client.get(LIST, {**params, "page_size": 2})
+    page = int(params.get("page", 1))
+    expected = property_page_rows(queryset[(page - 1) * 2 : page * 2])
+    assert [row["id"] for row in response.json()["results"]] == [row["id"] for row in expected]
+
+
 def _criteria(params: dict) -> PropertyCriteria:
     from properties.filters import property_criteria, property_filter_form_class
 

@@ -194,7 +194,8 @@ DATABASES = {
     )
 }
 # django-prometheus' engines are Django's own plus query counters per database and vendor;
-# on PostgreSQL, ours adds a health check without a round trip (core/db/backends/postgresql).
+# on PostgreSQL, ours sends the health check's round trip at most once a second while the
+# connection stays quiet (core/db/backends/postgresql).
 DATABASES["default"]["ENGINE"] = (
     DATABASES["default"]["ENGINE"]
     .replace("django.db.backends.postgresql", "core.db.backends.postgresql")

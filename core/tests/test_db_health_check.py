@@ -1,6 +1,6 @@
-"""A reused PostgreSQL connection is checked without a round trip while its socket is quiet,
-and a session the server ended is still replaced before the request's first query
-(core/db/backends/postgresql)."""
+"""A reused PostgreSQL connection that a round trip proved alive a moment ago is checked without
+another while its socket is quiet, and a session the server ended is still replaced before the
+request's first query (core/db/backends/postgresql)."""
 
 import pytest
 from django.db import connection, connections
@@ -80,7 +80,8 @@ def test_a_request_after_the_server_ended_the_workers_session_is_answered():
         database_url=f"{database_url()}?application_name={WORKER}", REDIS_URL=""
     ) as server:
         url = f"{server.url}/api/properties/{listing.pk}/"
-        before = http("GET", url)
+        http("GET", url)  # connects
+        before = http("GET", url)  # reuses the connection: proven by a round trip
         (backend,) = worker_backends()  # the one worker's connection, kept (CONN_MAX_AGE)
 
         terminate(backend)

@@ -544,13 +544,11 @@ class PropertySearch:
 
 
 _PROPERTY_COLUMNS = model_columns(Property)
-_LOCKED = QueryTemplate(
-    lambda shape, values: (
-        Property.objects.select_for_update()
-        .filter(pk=values["property_id"])
-        .values(*_PROPERTY_COLUMNS)
+_LOCKED = CompiledQuery(
+    lambda property_id: (
+        Property.objects.select_for_update().filter(pk=property_id).values(*_PROPERTY_COLUMNS)
     ),
-    shapes=1,
+    "property_id",
 )
 
 
@@ -558,8 +556,7 @@ def property_locked(*, property_id: int) -> Property | None:
     """A listed property, its row locked until the caller's transaction ends (PostgreSQL; on
     SQLite the write transaction holds the whole database), or None: one query, compiled once
     (every booking takes this lock first)."""
-    rows = _LOCKED.execute("locked", {"property_id": property_id})
-    assert isinstance(rows, list)
+    rows = _LOCKED.rows(property_id=property_id)
     found = model_instances(Property, rows, _PROPERTY_COLUMNS)
     return found[0] if found else None
 

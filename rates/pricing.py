@@ -14,7 +14,7 @@ from functools import cache
 
 from iso4217 import Currency
 
-from core.compiled_queries import QueryTemplate, model_columns, model_instances
+from core.compiled_queries import CompiledQuery, model_columns, model_instances
 from properties.models import Property
 from rates.models import RateDay, RatePlan, Tax
 
@@ -113,46 +113,41 @@ _PLAN_COLUMNS, _DAY_COLUMNS, _TAX_COLUMNS = (
     model_columns(RateDay),
     model_columns(Tax),
 )
-_PLAN = QueryTemplate(
-    lambda shape, values: RatePlan.objects.filter(property_id=values["property_id"]).values(
-        *_PLAN_COLUMNS
-    ),
-    shapes=1,
+_PLAN = CompiledQuery(
+    lambda property_id: RatePlan.objects.filter(property_id=property_id).values(*_PLAN_COLUMNS),
+    "property_id",
 )
-_DAYS = QueryTemplate(
-    lambda shape, values: RateDay.objects.filter(
-        property_id=values["property_id"], date__gte=values["start"], date__lte=values["end"]
+_DAYS = CompiledQuery(
+    lambda property_id, start, end: RateDay.objects.filter(
+        property_id=property_id, date__gte=start, date__lte=end
     ).values(*_DAY_COLUMNS),
-    shapes=1,
+    "property_id",
+    "start",
+    "end",
 )
-_TAXES = QueryTemplate(
-    lambda shape, values: (
-        Tax.objects.filter(property_id=values["property_id"]).order_by("id").values(*_TAX_COLUMNS)
+_TAXES = CompiledQuery(
+    lambda property_id: (
+        Tax.objects.filter(property_id=property_id).order_by("id").values(*_TAX_COLUMNS)
     ),
-    shapes=1,
+    "property_id",
 )
 
 
 def rate_plan_of(listing: Property) -> RatePlan:
     """The listing's plan, or the defaults (unsaved) when it has none: one query."""
-    rows = _PLAN.execute("plan", {"property_id": listing.pk})
-    assert isinstance(rows, list)
-    plans = model_instances(RatePlan, rows, _PLAN_COLUMNS)
+    plans = model_instances(RatePlan, _PLAN.rows(property_id=listing.pk), _PLAN_COLUMNS)
     return plans[0] if plans else RatePlan(property_id=listing.pk)
 
 
 def rate_days_between(*, listing: Property, start: date, end: date) -> dict[date, RateDay]:
     """The listing's overrides for the dates [start, end], by date: one query."""
-    rows = _DAYS.execute("days", {"property_id": listing.pk, "start": start, "end": end})
-    assert isinstance(rows, list)
+    rows = _DAYS.rows(property_id=listing.pk, start=start, end=end)
     return {day.date: day for day in model_instances(RateDay, rows, _DAY_COLUMNS)}
 
 
 def rate_taxes_of(listing: Property) -> list[Tax]:
     """The listing's taxes, oldest first: one query."""
-    rows = _TAXES.execute("taxes", {"property_id": listing.pk})
-    assert isinstance(rows, list)
-    return model_instances(Tax, rows, _TAX_COLUMNS)
+    return model_instances(Tax, _TAXES.rows(property_id=listing.pk), _TAX_COLUMNS)
 
 
 def night_price(*, listing: Property, plan: RatePlan, day: RateDay | None, night: date) -> Decimal:

@@ -33,12 +33,14 @@ class MetricsMiddleware:
         started = time.perf_counter()
         response = self.get_response(request)
         match = request.resolver_match
-        view = (match.view_name or "<unnamed view>") if match else "<unnamed view>"
+        view = match.view_name if match else "<unnamed view>"
         method = request.method if request.method in _KNOWN_METHODS else "<invalid method>"
-        key = (view, method, request.is_secure(), response.status_code)
+        transport = "https" if request.is_secure() else "http"
+        # A resolved view always has a view_name (Django falls back to the function's dotted
+        # path), so "<unnamed view>" means no view resolved: no request to a view to count.
+        key = (view, transport, method, response.status_code)
         series = self._series.get(key)
         if series is None:
-            transport = "https" if request.is_secure() else "http"
             series = self._series[key] = (
                 metrics.HTTP_REQUESTS.labels(view=view, transport=transport, method=method)
                 if match

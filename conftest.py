@@ -3,16 +3,20 @@ from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import PASSWORD, UserFactory
+from core.cache_generations import recent_response_misses
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Throttle counters and cached counts live in the caches; each test starts with none.
+    # Throttle counters and cached counts live in the caches; each test starts with none, and
+    # with no response missed before (the response cache stores a response on its second miss).
     for cache in caches.all():
         cache.clear()
+    recent_response_misses.clear()
     yield
     for cache in caches.all():
         cache.clear()
+    recent_response_misses.clear()
 
 
 @pytest.fixture(autouse=True)

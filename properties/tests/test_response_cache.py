@@ -16,7 +16,9 @@ from accounts.tests.factories import UserFactory
 from conftest import client_for
 from core.cache_generations import (
     LISTINGS,
+    RecentMisses,
     cache_generations_forget,
+    recent_response_misses,
     response_cache_get_or_compute,
 )
 from core.stays import utc_today
@@ -41,8 +43,10 @@ def detail(listing) -> str:
 
 
 def warm(client, *paths) -> None:
+    # Twice: a response is stored on its second miss (core.cache_generations.RecentMisses).
     for path in paths:
-        assert client.get(path).status_code == 200
+        for _ in range(2):
+            assert client.get(path).status_code == 200
 
 
 def stay_query(days_ahead: int = 10, nights: int = 3) -> str:
@@ -70,6 +74,55 @@ def test_a_repeated_anonymous_read_runs_no_query(api_client, django_assert_num_q
     assert titles(listed) == ["Cached Loft"]
     assert listed.json()["count"] == 1
     assert shown.json()["title"] == "Cached Loft"
+
+
+def test_a_response_is_stored_on_its_second_miss_within_the_timeout(
+    api_client, django_assert_num_queries, settings
+):
+    settings.RESPONSE_CACHE_SECONDS = 60
+    listing = PropertyFactory.create(title="Asked Once")
+    other = PropertyFactory.create(title="Asked Twice")
+    moment = datetime(2026, 6, 1, 12, tzinfo=UTC)
+    with time_machine.travel(moment, tick=False):
+        # Asked once: computed and not stored, so asking again computes again.
+        api_client.get(detail(listing))
+        with django_assert_num_queries(3):
+            assert api_client.get(detail(listing)).json()["title"] == "Asked Once"
+        # That second miss stored it.
+        with django_assert_num_queries(0):
+            assert api_client.get(detail(listing)).json()["title"] == "Asked Once"
+        api_client.get(detail(other))
+    # A miss remembered longer ago than the timeout does not count.
+    with time_machine.travel(moment + timedelta(seconds=61), tick=False):
+        with django_assert_num_queries(3):
+            api_client.get(detail(other))
+        with django_assert_num_queries(3):
+            api_client.get(detail(other))
+        with django_assert_num_queries(0):
+            api_client.get(detail(other))
+
+
+def test_an_outdated_response_is_stored_again_at_its_first_miss(
+    api_client, django_assert_num_queries
+):
+    listing = PropertyFactory.create(title="Before")
+    warm(api_client, detail(listing))
+    cache_generations_forget(LISTINGS)
+    recent_response_misses.clear()  # as in a process that never missed it
+
+    with django_assert_num_queries(3):
+        api_client.get(detail(listing))
+    with django_assert_num_queries(0):
+        api_client.get(detail(listing))
+
+
+def test_the_misses_remembered_are_bounded():
+    misses = RecentMisses(size=2)
+    assert not misses.missed_again("a", within=60)
+    assert not misses.missed_again("b", within=60)
+    assert not misses.missed_again("c", within=60)  # forgets "a", the oldest
+    assert not misses.missed_again("a", within=60)
+    assert misses.missed_again("c", within=60)
 
 
 def test_a_signed_in_read_only_authenticates(user, django_assert_num_queries):
@@ -300,7 +353,7 @@ def test_a_read_that_overlaps_a_write_is_filed_where_nobody_looks(generation_sta
 
 def test_an_evicted_generation_never_brings_old_entries_back():
     key = "k"
-    compute, calls = compute_counting(["v1", "v2", "v3"])
+    compute, calls = compute_counting(["v1", "v2", "v3", "v4"])
     for _ in range(3):
         response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=compute)
     caches["shared"].delete("generation:listings")  # evicted, or Redis restarted
@@ -308,8 +361,9 @@ def test_an_evicted_generation_never_brings_old_entries_back():
     first_after = response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=compute)
     second_after = response_cache_get_or_compute(generations=(LISTINGS,), key=key, compute=compute)
 
-    # Before: v1 computed once and stored, then two hits. After: a new token, v2 stored, a hit.
-    assert (len(calls), first_after, second_after) == (2, "v2", "v2")
+    # Before: v1 computed, v2 computed and stored (its second miss), then a hit. After: a new
+    # token, v3 computed and stored at once (an outdated copy was found), then a hit.
+    assert (len(calls), first_after, second_after) == (3, "v3", "v3")
 
 
 def test_errors_are_not_cached():

@@ -58,7 +58,8 @@ class RecentMisses:
     Redis round trip that no reader ever uses. A value asked for again within its timeout is
     stored; a popular one is then served from the cache from its second or third request on
     ("cache on second hit", as CDNs admit objects). Per process and in memory: a miss costs no
-    extra round trip, and with W processes a key is stored by its (W + 1)th miss at the latest."""
+    extra round trip, and with W processes a key is stored by its (W + 1)th miss at the latest,
+    while it is among the last `size` keys missed."""
 
     def __init__(self, size: int = 10_000):
         self._size = size

@@ -1,5 +1,6 @@
 """DRF's JSON renderer, with orjson writing the bytes."""
 
+import math
 from decimal import Decimal
 
 import orjson
@@ -14,10 +15,13 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 def _default(value):
     if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise TypeError  # DRF refuses NaN and infinities (STRICT_JSON): so does the fallback
+        number = float(value)
+        if not math.isfinite(number):
+            # NaN, infinities and what overflows a float: DRF refuses them (STRICT_JSON), and
+            # so does the fallback.
+            raise TypeError
         # As DRF writes a Decimal: float(), then Python's repr of that float.
-        return orjson.Fragment(repr(float(value)))
+        return orjson.Fragment(repr(number))
     return _drf_default(value)
 
 
@@ -26,9 +30,11 @@ class JSONRenderer(renderers.JSONRenderer):
     page: 141 → 64 µs, docs/benchmarks.md item 14). Whatever orjson cannot write as DRF would
     (an integer beyond 64 bits, a key that is not a string, an indented answer asked for with
     `Accept: application/json; indent=2`, an invalid string) goes to DRF's renderer, which
-    writes it or raises as before. One difference is left: a native float (only `distance_km`,
-    rounded to metres) below 1e-4 or from 1e16 is written in another, equal notation
-    (0.00001 rather than 1e-05)."""
+    writes it or raises as before. Differences left, none of which the API returns: a native
+    float (only `distance_km`, rounded to metres) below 1e-4 or from 1e16 is written in another,
+    equal notation (0.00001 rather than 1e-05); a float NaN or infinity is written as null and
+    a plain Enum as its value (DRF refuses both); a dict subclass is written in its storage
+    order without calling its items() (DRF's ReturnDict is a plain dict)."""
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         if data is None:

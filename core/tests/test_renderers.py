@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.renderers import JSONRenderer as DRFJSONRenderer
+from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import ReturnDict
 
 from core.api.renderers import JSONRenderer
@@ -76,7 +77,9 @@ def test_what_the_api_returns_renders_as_drf_renders_it(value):
     assert ours.render(value) == drf.render(value)
 
 
-@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), float("nan")])
+@pytest.mark.parametrize(
+    "value", [Decimal("NaN"), Decimal("Infinity"), Decimal("1E+400"), float("nan")]
+)
 def test_what_drf_refuses_is_refused(value):
     with pytest.raises(ValueError, match="not JSON compliant"):
         drf.render({"value": value})
@@ -99,3 +102,9 @@ def test_an_indented_answer_is_drf_own():
 
 def test_no_content_is_empty():
     assert ours.render(None) == b""
+
+
+def test_the_api_answers_with_it():
+    configured = list(api_settings.DEFAULT_RENDERER_CLASSES)
+
+    assert configured == [JSONRenderer]  # type: ignore[comparison-overlap]  # classes, not names

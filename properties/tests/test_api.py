@@ -466,14 +466,23 @@ def test_detail_is_exactly_the_serializers_representation(api_client):
         assert api_client.get(detail(listing)).content == rendered
 
 
-def test_detail_is_three_queries(api_client, django_assert_num_queries):
-    # The property with its owner, its amenities, its photos.
-    listing = PropertyFactory.create()
+def test_detail_is_one_query(api_client, django_assert_num_queries):
+    # The property with its owner, its amenities and its photos (core.db.json_rows).
+    amenity_vocabulary_ensure()
+    bare, full = PropertyFactory.create_batch(2)
+    full.amenities.set(Amenity.objects.filter(code__in=["wifi", "pool", "crib", "kitchen"]))
+    for position in (2, 0, 1):
+        PhotoFactory.create(property=full, position=position, caption=f"Photo {position}")
 
-    with django_assert_num_queries(3):
-        response = api_client.get(detail(listing))
+    with django_assert_num_queries(1):
+        shown = api_client.get(detail(full)).json()
+    with django_assert_num_queries(1):
+        empty = api_client.get(detail(bare)).json()
 
-    assert response.json()["id"] == listing.pk
+    vocabulary = Amenity.objects.filter(code__in=["wifi", "pool", "crib", "kitchen"])
+    assert shown["amenities"] == [amenity.code for amenity in vocabulary]  # Meta.ordering
+    assert [photo["caption"] for photo in shown["photos"]] == ["Photo 0", "Photo 1", "Photo 2"]
+    assert (empty["amenities"], empty["photos"], empty["cover_photo"]) == ([], [], None)
 
 
 def test_detail_takes_no_filter_parameters(api_client):

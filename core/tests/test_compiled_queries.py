@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import pytest
 from django.db.models import F
+from django.db.models.functions import Upper
 
 from accounts.tests.factories import UserFactory
 from core.compiled_queries import CompiledQuery
+from core.db.json_rows import JSONRows
 from photos.tests.factories import PhotoFactory
-from properties.models import Property
+from properties.models import Amenity, Property
 from properties.tests.factories import PropertyFactory
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +101,10 @@ def test_model_instances_are_the_orms_whatever_the_columns_order():
         ]
         assert loaded.get_deferred_fields() == expected.get_deferred_fields()
         assert not loaded._state.adding
+
+
+def test_json_rows_take_plain_fields_only():
+    with pytest.raises(ValueError, match="plain fields"):
+        JSONRows(Amenity.objects.values("code", upper=Upper("code")))
+    with pytest.raises(ValueError, match="plain fields"):
+        JSONRows(Amenity.objects.all())

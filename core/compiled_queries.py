@@ -1,7 +1,7 @@
 """Hot read queries compiled to SQL once per process instead of once per request.
 
-Building a queryset and compiling it to SQL costs the ORM 0.3-0.6 ms of CPU per query (a detail
-read makes three), several times what PostgreSQL spends answering it. `QueryTemplate` compiles
+Building a queryset and compiling it to SQL costs the ORM 0.3-0.6 ms of CPU per query, several
+times what PostgreSQL spends answering a hot look-up. `QueryTemplate` compiles
 a queryset once per shape and afterwards only fills in each request's values; `CompiledQuery` is
 its one-shape form for plain hot look-ups. The SQL, the quoting and the row converters are still
 Django's, so the answer is exactly what the queryset itself would return (tests compare them)."""

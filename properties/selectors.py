@@ -3,7 +3,6 @@ import math
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from operator import itemgetter
 from typing import Any
 
 from django.conf import settings
@@ -86,14 +85,19 @@ DETAIL_COLUMNS = tuple(
 _PHOTO_COLUMNS = ("id", "property_id", "position", "caption", "width", "height", "renditions")
 # The row with its amenities and photos in one query, one round trip (the detail is the hottest
 # read: two more round trips were a sixth of its CPU), compiled once per process.
+_AMENITY_ORDER = ("category", "code")  # the vocabulary's order (Amenity.Meta.ordering)
 _DETAIL_ROW = CompiledQuery(
     lambda property_id: Property.objects.filter(pk=property_id).values(
         *DETAIL_COLUMNS,
         owner_username=F("owner__username"),
         amenity_rows=JSONRows(
-            Amenity.objects.filter(properties=OuterRef("pk")).values("category", "code")
+            Amenity.objects.filter(properties=OuterRef("pk")).values(*_AMENITY_ORDER),
+            order_by=_AMENITY_ORDER,
         ),
-        photo_rows=JSONRows(Photo.objects.filter(property=OuterRef("pk")).values(*_PHOTO_COLUMNS)),
+        photo_rows=JSONRows(
+            Photo.objects.filter(property=OuterRef("pk")).values(*_PHOTO_COLUMNS),
+            order_by=("position",),
+        ),
     )[:1],
     "property_id",
 )
@@ -107,10 +111,8 @@ def property_detail_parts(*, property_id: int) -> tuple[dict, list[str], list[Ph
     if not rows:
         return None
     row = rows[0]
-    amenities = sorted(
-        json_rows_loaded(row.pop("amenity_rows")), key=itemgetter("category", "code")
-    )
-    photos = sorted(json_rows_loaded(row.pop("photo_rows")), key=itemgetter("position"))
+    amenities = json_rows_loaded(row.pop("amenity_rows"), order_by=_AMENITY_ORDER)
+    photos = json_rows_loaded(row.pop("photo_rows"), order_by=("position",))
     return row, [amenity["code"] for amenity in amenities], [Photo(**photo) for photo in photos]
 
 

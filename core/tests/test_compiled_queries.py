@@ -108,3 +108,5 @@ def test_json_rows_take_plain_fields_only():
         JSONRows(Amenity.objects.values("code", upper=Upper("code")))
     with pytest.raises(ValueError, match="plain fields"):
         JSONRows(Amenity.objects.all())
+    with pytest.raises(ValueError, match="orders by names of its values"):
+        JSONRows(Amenity.objects.values("code"), order_by=("category",))

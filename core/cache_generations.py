@@ -28,14 +28,12 @@ write lost by an asynchronous Redis failover. docs/deployment.md ("Redis") says 
 
 import hashlib
 import secrets
-import threading
-import time
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
 
 from core.metrics import CACHE_LOOKUPS
@@ -50,39 +48,30 @@ _VALUE_KEY = "generation-value:{}"
 
 
 class RecentMisses:
-    """The keys this process missed lately (at most `size`, each remembered for the cache's
-    timeout): what lets a cache store a value on its second miss only.
+    """The keys this process missed lately (at most `size`, each remembered for `within`
+    seconds): what lets a cache store a value on its second miss only.
 
     Most searches are asked once (random filters, dates, pages) and a detail at a random id is
     rarely asked twice within a minute: storing each of those costs a pickling and a second
     Redis round trip that no reader ever uses. A value asked for again within its timeout is
     stored; a popular one is then served from the cache from its second or third request on
-    ("cache on second hit", as CDNs admit objects). Per process and in memory: a miss costs no
-    extra round trip, and with W processes a key is stored by its (W + 1)th miss at the latest,
-    while it is among the last `size` keys missed."""
+    ("cache on second hit", as CDNs admit objects). Per process and in memory (Django's
+    local-memory cache, forgetting the least recently remembered key when full): a miss costs
+    no extra round trip, and with W processes a key is stored by its (W + 1)th miss at the
+    latest, while it is among the last `size` keys missed."""
 
     def __init__(self, size: int = 10_000):
-        self._size = size
-        self._missed_at: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()  # gunicorn's gthread workers share a process
+        self._missed = LocMemCache(
+            f"recent-misses-{id(self)}",
+            {"OPTIONS": {"MAX_ENTRIES": size, "CULL_FREQUENCY": size}},  # one out per one in
+        )
 
     def missed_again(self, key: str, *, within: float) -> bool:
         """Whether `key` was missed in the last `within` seconds; remembers this miss if not."""
-        # The wall clock, as the cache's own expiry uses: a clock step changes only whether one
-        # value is stored.
-        now = time.time()
-        with self._lock:
-            missed_at = self._missed_at.pop(key, None)
-            if missed_at is not None and now - missed_at < within:
-                return True
-            self._missed_at[key] = now
-            if len(self._missed_at) > self._size:
-                self._missed_at.popitem(last=False)
-            return False
+        return not self._missed.add(key, True, timeout=within)
 
     def clear(self) -> None:
-        with self._lock:
-            self._missed_at.clear()
+        self._missed.clear()
 
 
 # The response cache's admission (response_cache_get_or_compute).

@@ -10,6 +10,7 @@ from iso4217 import Currency
 
 from core.local_time import validate_time_zone
 from core.models import TimeStampedModel
+from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS
 from core.text import fold
 from core.validators import validate_visible_multiline_text, validate_visible_text
 
@@ -40,6 +41,14 @@ HOUSE_RULE_FIELDS = (
 )
 # How guests book: at once or by request, and what cancelling refunds (bookings/policies.py).
 BOOKING_FIELDS = ("instant_book", "cancellation_policy")
+# The rate plan's stay rules as the listing's row carries them (Property.plan_*).
+PLAN_COPY_FIELDS = (
+    "plan_min_nights",
+    "plan_max_nights",
+    "plan_booking_window_days",
+    "plan_advance_notice_days",
+    "plan_preparation_nights",
+)
 # The place: what properties.services.property_place_fill works out when a host leaves it out.
 PLACE_FIELDS = (
     "street",
@@ -197,6 +206,18 @@ class Property(TimeStampedModel):
     search_text = models.TextField(blank=True, default="", editable=False)
     city_key = models.CharField(max_length=100, blank=True, default="", editable=False)
 
+    # The stay rules of the listing's rate plan (rates.RatePlan; these defaults without one),
+    # copied here by the database: triggers on the plan's table write them (rates migration
+    # 0002), whatever writes the plan, and save() below never does. The dated search reads them
+    # from the row instead of joining every plan (docs/benchmarks.md, section 15).
+    plan_min_nights = models.PositiveSmallIntegerField(default=1, editable=False)
+    plan_max_nights = models.PositiveSmallIntegerField(default=MAX_NIGHTS, editable=False)
+    plan_booking_window_days = models.PositiveSmallIntegerField(
+        default=MAX_DAYS_AHEAD, editable=False
+    )
+    plan_advance_notice_days = models.PositiveSmallIntegerField(default=0, editable=False)
+    plan_preparation_nights = models.PositiveSmallIntegerField(default=0, editable=False)
+
     objects = ListedPropertyManager()
     all_objects = models.Manager()
 
@@ -302,6 +323,14 @@ class Property(TimeStampedModel):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_text", "city_key"}
+        elif not self._state.adding and not kwargs.get("force_insert"):
+            # An update writes every column but the plan's copies, which only the plan's
+            # triggers write: an instance read before a plan change must not save them back.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name not in PLAN_COPY_FIELDS
+            ]
         super().save(*args, **kwargs)
 
     def refresh_search_fields(self) -> None:

@@ -24,13 +24,12 @@ from django.db.models import (
     Exists,
     F,
     Func,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce
 
 from calendars.models import Hold
 from calendars.selectors import (
@@ -42,7 +41,7 @@ from calendars.selectors import (
 from calendars.services import hold_taken_message
 from core.compiled_queries import deferrable
 from core.local_time import time_zone_names, zones_by_utc_offset
-from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS, stay_shape_errors
+from core.stays import stay_shape_errors
 from properties.models import Property
 from rates.models import MAX_NOTICE_DAYS, RateDay, RatePlan
 from rates.pricing import night_price, rate_days_between, rate_plan_of
@@ -298,17 +297,10 @@ def property_bookable_between(
     (bar booking one's own): stay_errors' rules as one SQL condition, exact for every listing's
     zone, so that counts and pages are exact. The stay's shape must already be valid. `nights`,
     the stay's length, may be given: a query template binds it like the dates (every parameter
-    of its SQL must be one of its values, core.compiled_queries)."""
+    of its SQL must be one of its values, core.compiled_queries). The plan's stay rules come
+    from the listing's row (Property.plan_*, copied by the database): joining the plans hashed
+    every one of them for each search (docs/benchmarks.md, section 15)."""
     count = (check_out - check_in).days if nights is None else nights
-    queryset = queryset.alias(
-        _window=Coalesce(
-            "rate_plan__booking_window_days", Value(MAX_DAYS_AHEAD), output_field=IntegerField()
-        ),
-        _notice=Coalesce("rate_plan__advance_notice_days", Value(0), output_field=IntegerField()),
-        _prep=Coalesce("rate_plan__preparation_nights", Value(0), output_field=IntegerField()),
-        _plan_min=Coalesce("rate_plan__min_nights", Value(1), output_field=IntegerField()),
-        _max=Coalesce("rate_plan__max_nights", Value(MAX_NIGHTS), output_field=IntegerField()),
-    )
     # Every day row that refuses the stay, in one probe of the (listing, date) index per
     # listing: a closed night, arrival or departure closed, or an arrival minimum above the
     # stay's nights (the arrival day's minimum overrides the plan's).
@@ -321,23 +313,31 @@ def property_bookable_between(
         | Q(date=check_in, min_nights__gt=count)
     )
     # The plan's minimum holds unless the arrival day sets its own (then refusing_day decides).
-    arrival_minimum = RateDay.objects.filter(
-        property_id=OuterRef("pk"), date=check_in, min_nights__isnull=False
+    # A scalar subquery, not Exists: PostgreSQL turned an EXISTS under OR into one scan of every
+    # listing's day rows for the date (20 ms at 100,000 listings); this probes the (listing,
+    # date) index only for the listings whose plan's minimum is longer than the stay.
+    arrival_minimum = Subquery(
+        RateDay.objects.filter(property_id=OuterRef("pk"), date=check_in).values("min_nights")[:1]
     )
     near_stay = Hold.objects.filter(
         hold_active_q(now=now),
         property_id=OuterRef("pk"),
         kind__in=STAY_KINDS,
-        start__lt=AddDays(Value(check_out), OuterRef("_prep")),
-        end__gt=AddDays(Value(check_in), OuterRef("_prep") * Value(-1)),
+        start__lt=AddDays(Value(check_out), OuterRef("plan_preparation_nights")),
+        end__gt=AddDays(Value(check_in), OuterRef("plan_preparation_nights") * Value(-1)),
     )
-    return queryset.filter(
-        CalendarOpen(window=F("_window"), notice=F("_notice"), check_in=check_in, now=now),
+    return queryset.alias(_arrival_minimum=arrival_minimum).filter(
+        CalendarOpen(
+            window=F("plan_booking_window_days"),
+            notice=F("plan_advance_notice_days"),
+            check_in=check_in,
+            now=now,
+        ),
         ~Exists(refusing_day),
-        Q(_plan_min__lte=count) | Exists(arrival_minimum),
+        Q(plan_min_nights__lte=count) | Q(_arrival_minimum__isnull=False),
         ~hold_taken_exists(start=check_in, end=check_out, now=now),
-        Q(_prep=0) | ~Exists(near_stay),
-        _max__gte=count,
+        Q(plan_preparation_nights=0) | ~Exists(near_stay),
+        plan_max_nights__gte=count,
         availability=True,
         max_guests__gte=guests,
     )

@@ -73,6 +73,10 @@ class Scenario:
 
 
 SCENARIOS = [
+    # The floors every other row stands on: a request that reaches no view (Django, the
+    # middleware, gunicorn, the JSON error), and the health check's one query.
+    Scenario("not_found", "floor: unknown path (404)"),
+    Scenario("health", "floor: health check (one query)"),
     Scenario("list_page_one", "list, page 1"),
     Scenario("list_random_page", "list, random page (up to 5,000)"),
     Scenario("list_city_price", "list filtered by city and price"),

@@ -36,6 +36,14 @@ local function iso(day)
   return os.date("!%Y-%m-%d", (data.today_epoch_day + day) * 86400)
 end
 
+local function not_found()
+  return wrk.format("GET", "/api/no-such-path/")
+end
+
+local function health()
+  return wrk.format("GET", "/api/health/")
+end
+
 local function list_page_one()
   return wrk.format("GET", "/api/properties/")
 end
@@ -192,6 +200,8 @@ local function mixed()
 end
 
 local builders = {
+  not_found = not_found,
+  health = health,
   list_page_one = list_page_one,
   list_random_page = list_random_page,
   list_city_price = list_city_price,

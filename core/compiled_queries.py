@@ -30,7 +30,10 @@ class CompiledQuery:
 
     def __init__(self, build: Callable[..., QuerySet], *names: str) -> None:
         self._names = sorted(names)
-        self._template = QueryTemplate(lambda shape, values: build(**values), shapes=1)
+        # One shape, run with new values on every connection: worth preparing on the server.
+        self._template = QueryTemplate(
+            lambda shape, values: build(**values), shapes=1, prepared=True
+        )
         self._checked: set[str] = set()  # database vendors
 
     def rows(self, **params: Any) -> list[dict]:
@@ -60,8 +63,17 @@ def _row_shape(query, compiler) -> tuple[tuple[str, ...], tuple]:
     return names, converters
 
 
-def _fetch_dicts(connection, sql: str, params: list, names: tuple, converters: tuple) -> list:
-    with connection.cursor() as cursor:
+def _cursor(connection, *, prepared: bool):
+    # Our PostgreSQL backend's prepared_cursor (core/db/backends/postgresql); SQLite has none.
+    if prepared and hasattr(connection, "prepared_cursor"):
+        return connection.prepared_cursor()
+    return connection.cursor()
+
+
+def _fetch_dicts(
+    connection, sql: str, params: list, names: tuple, converters: tuple, *, prepared: bool
+) -> list:
+    with _cursor(connection, prepared=prepared) as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()
     result = []
@@ -175,13 +187,22 @@ class QueryTemplate:
     `build` may branch on the shape (hashable), never on a value. `limit` and `offset` values,
     when given, slice it (Django writes them into the SQL: the template binds them).
     `count=True` counts the rows instead of returning them. At most `shapes` shapes are kept,
-    the least recently used dropped first: a client cannot grow the process without end."""
+    the least recently used dropped first: a client cannot grow the process without end.
+    `prepared=True` prepares the SQL on the server (PostgreSQL, when PREPARED_STATEMENTS is on):
+    for SQL whose best plan does not depend on its values, since PostgreSQL may settle on one
+    plan for all of them."""
 
     def __init__(
-        self, build: Callable[[Any, dict], QuerySet], *, count: bool = False, shapes: int = 512
+        self,
+        build: Callable[[Any, dict], QuerySet],
+        *,
+        count: bool = False,
+        shapes: int = 512,
+        prepared: bool = False,
     ) -> None:
         self._build = build
         self._count = count
+        self._prepared = prepared
         self._shapes = shapes
         self._compiled: OrderedDict[Hashable, _Template | None] = OrderedDict()
         self._lock = Lock()
@@ -219,10 +240,17 @@ class QueryTemplate:
                 sql.append(fragment_sql)
                 params.extend(fragment_params)
         if self._count:
-            with connection.cursor() as cursor:
+            with _cursor(connection, prepared=self._prepared) as cursor:
                 cursor.execute("".join(sql), params)
                 return cursor.fetchone()[0]
-        return _fetch_dicts(connection, "".join(sql), params, template.names, template.converters)
+        return _fetch_dicts(
+            connection,
+            "".join(sql),
+            params,
+            template.names,
+            template.converters,
+            prepared=self._prepared,
+        )
 
     def evaluate(self, shape: Hashable, values: dict) -> list[dict] | int:
         """What execute answers, through the ORM alone: for shapes not worth compiling (one

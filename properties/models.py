@@ -210,13 +210,21 @@ class Property(TimeStampedModel):
     # copied here by the database: triggers on the plan's table write them (rates migration
     # 0002), whatever writes the plan, and save() below never does. The dated search reads them
     # from the row instead of joining every plan (docs/benchmarks.md, section 15).
-    plan_min_nights = models.PositiveSmallIntegerField(default=1, editable=False)
-    plan_max_nights = models.PositiveSmallIntegerField(default=MAX_NIGHTS, editable=False)
-    plan_booking_window_days = models.PositiveSmallIntegerField(
-        default=MAX_DAYS_AHEAD, editable=False
+    # The defaults are the database's too: a row written without them (a script, or the
+    # historical model of an earlier migration) is a listing without a plan.
+    plan_min_nights = models.PositiveSmallIntegerField(default=1, db_default=1, editable=False)
+    plan_max_nights = models.PositiveSmallIntegerField(
+        default=MAX_NIGHTS, db_default=MAX_NIGHTS, editable=False
     )
-    plan_advance_notice_days = models.PositiveSmallIntegerField(default=0, editable=False)
-    plan_preparation_nights = models.PositiveSmallIntegerField(default=0, editable=False)
+    plan_booking_window_days = models.PositiveSmallIntegerField(
+        default=MAX_DAYS_AHEAD, db_default=MAX_DAYS_AHEAD, editable=False
+    )
+    plan_advance_notice_days = models.PositiveSmallIntegerField(
+        default=0, db_default=0, editable=False
+    )
+    plan_preparation_nights = models.PositiveSmallIntegerField(
+        default=0, db_default=0, editable=False
+    )
 
     objects = ListedPropertyManager()
     all_objects = models.Manager()

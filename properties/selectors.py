@@ -36,7 +36,7 @@ from core.compiled_queries import CompiledQuery, QueryTemplate, model_columns, m
 from core.db.json_rows import JSONRows, json_rows_loaded
 from core.text import fold
 from photos.models import Photo
-from properties.models import Amenity, Property
+from properties.models import PLAN_COPY_FIELDS, Amenity, Property
 
 EARTH_RADIUS_KM = 6371.0088  # the mean radius (IUGG), as great-circle distances use
 
@@ -76,7 +76,7 @@ def property_list() -> QuerySet[Property]:
 
 # The detail shows every column of the row but these (derived search columns, the soft-delete
 # mark, the owner's id: the owner's username is shown instead).
-_DETAIL_HIDDEN_COLUMNS = {"search_text", "city_key", "deleted_at", "owner_id"}
+_DETAIL_HIDDEN_COLUMNS = {"search_text", "city_key", "deleted_at", "owner_id", *PLAN_COPY_FIELDS}
 DETAIL_COLUMNS = tuple(
     field.attname
     for field in Property._meta.concrete_fields

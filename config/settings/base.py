@@ -222,6 +222,12 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "DISABLE_SERVER_SIDE_CURSORS", default=False
     )
+    # The hot look-ups (core.compiled_queries.CompiledQuery) are prepared on the server: parsed
+    # and planned once per connection. Behind PgBouncer in transaction mode that needs
+    # PgBouncer 1.21 or newer with max_prepared_statements set; else set false.
+    DATABASES["default"]["PREPARED_STATEMENTS"] = env_bool(
+        "DATABASE_PREPARED_STATEMENTS", default=True
+    )
 
 # --- Caches ----------------------------------------------------------------------------------
 # "default": what may differ a little between processes (request-rate throttles).

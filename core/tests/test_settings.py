@@ -196,24 +196,33 @@ def test_gunicorn_workers_default_to_twice_the_usable_cpus():
     assert config["bind"] == "['127.0.0.1:8000']"
 
 
-def test_pgbouncer_transaction_mode_can_turn_server_side_cursors_off():
+def test_pgbouncer_transaction_mode_can_turn_server_side_cursors_and_prepared_statements_off():
     show = (
         "import psycopg; from django.db import connection as c; p = c.get_connection_params();"
         " print(c.settings_dict['DISABLE_SERVER_SIDE_CURSORS'], p['prepare_threshold'],"
-        " issubclass(p['cursor_factory'], psycopg.ClientCursor))"
+        " issubclass(p['cursor_factory'], psycopg.ClientCursor),"
+        " c.settings_dict['PREPARED_STATEMENTS'])"
     )
     url = "postgres://app@pgbouncer.internal:6432/booking"
 
     default = _manage("shell", "-v", "0", "-c", show, DATABASE_URL=url)
     pooled = _manage(
-        "shell", "-v", "0", "-c", show, DATABASE_URL=url, DISABLE_SERVER_SIDE_CURSORS="true"
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        show,
+        DATABASE_URL=url,
+        DISABLE_SERVER_SIDE_CURSORS="true",
+        DATABASE_PREPARED_STATEMENTS="false",
     )
 
-    # Either way psycopg never prepares statements: Django binds parameters on the client and
-    # passes prepare_threshold=None, so PgBouncer needs no prepared-statement support.
-    # (django-prometheus wraps the cursor class; it stays a client-binding cursor.)
-    assert default.stdout.split() == ["False", "None", "True"], default.stderr
-    assert pooled.stdout.split() == ["True", "None", "True"], pooled.stderr
+    # Django's own queries never prepare: Django binds parameters on the client and passes
+    # prepare_threshold=None (django-prometheus wraps the cursor class; it stays a
+    # client-binding cursor). Only the hot look-ups' prepared_cursor prepares, unless
+    # DATABASE_PREPARED_STATEMENTS=false (core/tests/test_prepared_statements.py).
+    assert default.stdout.split() == ["False", "None", "True", "True"], default.stderr
+    assert pooled.stdout.split() == ["True", "None", "True", "False"], pooled.stderr
 
 
 def _response_cache_seconds(**env) -> str:

@@ -1,0 +1,63 @@
+"""The hot look-ups (core.compiled_queries.CompiledQuery) are prepared on the server, once per
+connection, and answer as before; Django's own queries are never prepared; the setting turns it
+off for poolers that cannot keep prepared statements (core/db/backends/postgresql)."""
+
+import pytest
+from django.db import connection
+
+from properties.models import Property
+from properties.selectors import property_detail_parts
+from properties.tests.factories import PropertyFactory
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements"),
+    pytest.mark.django_db,
+]
+
+
+def prepared() -> list[tuple[str, int]]:
+    """This session's prepared statements, and how many times each was planned."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements"
+            " ORDER BY prepare_time"
+        )
+        return cursor.fetchall()
+
+
+@pytest.fixture
+def no_prepared_statements():
+    # psycopg reads DEALLOCATE ALL in the command tag and forgets its own names too.
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert prepared() == []
+
+
+def test_the_detail_is_prepared_once_and_reused_for_every_id(no_prepared_statements):
+    first, second = PropertyFactory.create_batch(2)
+
+    answers = [property_detail_parts(property_id=listing.pk) for listing in (first, second)]
+    assert Property.objects.filter(pk=first.pk).exists()  # Django's own query
+
+    statements = prepared()
+    assert len(statements) == 1, statements
+    statement, executions = statements[0]
+    assert 'FROM "properties_property"' in statement
+    assert '"properties_property"."id" = $1' in statement
+    assert executions == 2
+    assert [row["title"] for row, _, _ in answers] == [first.title, second.title]  # type: ignore[index]
+
+
+def test_a_missing_id_answers_none_from_the_prepared_statement(no_prepared_statements):
+    assert property_detail_parts(property_id=2**62) is None
+    assert len(prepared()) == 1
+
+
+def test_nothing_is_prepared_when_the_setting_is_off(no_prepared_statements, monkeypatch):
+    monkeypatch.setitem(connection.settings_dict, "PREPARED_STATEMENTS", False)
+    listing = PropertyFactory.create()
+
+    row, _, _ = property_detail_parts(property_id=listing.pk)  # type: ignore[misc]
+
+    assert row["title"] == listing.title
+    assert prepared() == []

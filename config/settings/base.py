@@ -225,7 +225,8 @@ else:
     # The hot look-ups (core.compiled_queries.CompiledQuery) are prepared on the server: parsed
     # and planned once per connection. Behind PgBouncer in transaction mode that needs
     # PgBouncer 1.21 or newer with max_prepared_statements set; else set false.
-    DATABASES["default"]["PREPARED_STATEMENTS"] = env_bool(
+    # Our backend's own key (dj-database-url's type does not know it; Django keeps it).
+    DATABASES["default"]["PREPARED_STATEMENTS"] = env_bool(  # type: ignore[typeddict-unknown-key]
         "DATABASE_PREPARED_STATEMENTS", default=True
     )
 

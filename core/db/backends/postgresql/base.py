@@ -22,22 +22,25 @@ import select
 import time
 
 import psycopg
-from django.db.backends.postgresql.base import TIMESTAMPTZ_OID, ServerBindingCursor
-from django.db.backends.postgresql.psycopg_any import register_tzloader
+from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
+    register_tzloader,
+)
 from django_prometheus.db.backends.postgresql import base
 from django_prometheus.db.common import ExportingCursorWrapper
 from psycopg.pq import Format, TransactionStatus
 
 PROVEN_FOR_SECONDS = 1.0
+TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
 # psycopg prepares a statement executed this many times on a server-binding cursor. Only
 # prepared_cursor's cursors bind on the server, and they prepare at once; the count is never
 # reached, but it must not be None, which turns preparing off for the whole connection.
 _PREPARE_WHEN_ASKED_ONLY = 2**31 - 1
 
 
-class _PreparingCursor(ServerBindingCursor):
+class _PreparingCursor(psycopg.Cursor):
     """Binds on the server and prepares every statement it runs (psycopg keeps at most
-    `prepared_max` per connection, the least recently used deallocated first)."""
+    `prepared_max` per connection, the least recently used deallocated first). Django's own
+    server-binding cursor class adds only callproc(), which nothing here calls."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)

@@ -63,18 +63,19 @@ def _row_shape(query, compiler) -> tuple[tuple[str, ...], tuple]:
     return names, converters
 
 
-def _cursor(connection, *, prepared: bool):
-    # Our PostgreSQL backend's prepared_cursor (core/db/backends/postgresql); SQLite has none.
-    if prepared and hasattr(connection, "prepared_cursor"):
-        return connection.prepared_cursor()
-    return connection.cursor()
+def _execute(connection, cursor, sql: str, params: list, *, prepared: bool) -> None:
+    # Our PostgreSQL backend prepares (core/db/backends/postgresql); SQLite plans its own.
+    if prepared and hasattr(connection, "execute_prepared"):
+        connection.execute_prepared(cursor, sql, params)
+    else:
+        cursor.execute(sql, params)
 
 
 def _fetch_dicts(
     connection, sql: str, params: list, names: tuple, converters: tuple, *, prepared: bool
 ) -> list:
-    with _cursor(connection, prepared=prepared) as cursor:
-        cursor.execute(sql, params)
+    with connection.cursor() as cursor:
+        _execute(connection, cursor, sql, params, prepared=prepared)
         fetched = cursor.fetchall()
     result = []
     for fetched_row in fetched:
@@ -240,8 +241,8 @@ class QueryTemplate:
                 sql.append(fragment_sql)
                 params.extend(fragment_params)
         if self._count:
-            with _cursor(connection, prepared=self._prepared) as cursor:
-                cursor.execute("".join(sql), params)
+            with connection.cursor() as cursor:
+                _execute(connection, cursor, "".join(sql), params, prepared=self._prepared)
                 return cursor.fetchone()[0]
         return _fetch_dicts(
             connection,

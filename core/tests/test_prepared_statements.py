@@ -1,9 +1,11 @@
 """The hot look-ups (core.compiled_queries.CompiledQuery) are prepared on the server, once per
-connection, and answer as before; Django's own queries are never prepared; the setting turns it
-off for poolers that cannot keep prepared statements (core/db/backends/postgresql)."""
+connection, kept through rollbacks, and answer as before; Django's own queries are never
+prepared; the setting turns it off for poolers that cannot keep prepared statements
+(core/db/backends/postgresql)."""
 
 import pytest
-from django.db import connection
+from django.db import ProgrammingError, connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from properties.models import Property
 from properties.selectors import property_detail_parts
@@ -27,9 +29,10 @@ def prepared() -> list[tuple[str, int]]:
 
 @pytest.fixture
 def no_prepared_statements():
-    # psycopg reads DEALLOCATE ALL in the command tag and forgets its own names too.
+    connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
+    connection._prepared = {}  # type: ignore[attr-defined]
     assert prepared() == []
 
 
@@ -41,10 +44,10 @@ def test_the_detail_is_prepared_once_and_reused_for_every_id(no_prepared_stateme
 
     statements = prepared()
     assert len(statements) == 1, statements
-    statement, executions = statements[0]
-    assert 'FROM "properties_property"' in statement
+    statement, plans = statements[0]
+    assert statement.startswith("PREPARE hot_0 AS SELECT")
     assert '"properties_property"."id" = $1' in statement
-    assert executions == 2
+    assert plans == 2  # both ids ran the one prepared statement
     assert [answer and answer[0]["title"] for answer in answers] == [first.title, second.title]
 
 
@@ -62,3 +65,36 @@ def test_nothing_is_prepared_when_the_setting_is_off(no_prepared_statements, mon
     assert answer is not None
     assert answer[0]["title"] == listing.title
     assert prepared() == []
+
+
+def test_a_rollback_keeps_the_prepared_statements(no_prepared_statements):
+    listing = PropertyFactory.create()
+    property_detail_parts(property_id=listing.pk)
+
+    def refused() -> None:
+        with transaction.atomic():  # a savepoint rolled back, as a refused booking's
+            property_detail_parts(property_id=listing.pk)
+            raise ZeroDivisionError
+
+    with pytest.raises(ZeroDivisionError):
+        refused()
+
+    with CaptureQueriesContext(connection) as queries:
+        answer = property_detail_parts(property_id=listing.pk)
+    assert answer is not None
+    assert [query["sql"] for query in queries.captured_queries] == [f"EXECUTE hot_0({listing.pk})"]
+    assert prepared()[0][1] == 3
+
+
+def test_a_statement_deallocated_behind_our_back_is_prepared_again(no_prepared_statements):
+    listing = PropertyFactory.create()
+    property_detail_parts(property_id=listing.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE hot_0")
+
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        property_detail_parts(property_id=listing.pk)  # this one fails...
+    answer = property_detail_parts(property_id=listing.pk)  # ...the next prepares again
+
+    assert answer is not None
+    assert len(prepared()) == 1

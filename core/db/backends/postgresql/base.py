@@ -12,38 +12,30 @@ PROVEN_FOR_SECONDS ago: a busy worker sends `SELECT 1` about once a second inste
 request, and an idle one before each request as before. core/tests/test_db_health_check.py
 ends a worker's session between two requests.
 
-It also gives the hot look-ups of core.compiled_queries a cursor whose statements PostgreSQL
-parses and plans once per connection (prepared_cursor): planning the detail's query cost the
-server more than running it (docs/benchmarks.md, section 15). Django's own cursors keep binding
-on the client, which never prepares."""
+It also runs the hot look-ups of core.compiled_queries as statements PostgreSQL parses and
+plans once per connection (execute_prepared): planning the detail's query cost the server more
+than running it (docs/benchmarks.md, section 15). They are prepared in SQL (PREPARE, then
+EXECUTE with the values bound on the client, as Django binds every query), not by psycopg:
+psycopg deallocates every statement it prepared at each rollback (a booking refused with a
+409, a savepoint rolled back), after which each would be parsed and planned again, one more
+round trip each; PostgreSQL keeps a PREPAREd statement for the whole session, whatever rolls
+back. psycopg itself never prepares here (Django passes prepare_threshold=None), so it never
+sends the DEALLOCATE ALL that would drop these too."""
 
-import functools
+import re
 import select
 import time
 
 import psycopg
-from django.db.backends.postgresql.psycopg_any import (  # type: ignore[import-untyped]
-    register_tzloader,
-)
+from django.db import DatabaseError
 from django_prometheus.db.backends.postgresql import base
-from django_prometheus.db.common import ExportingCursorWrapper
-from psycopg.pq import Format, TransactionStatus
+from psycopg.pq import TransactionStatus
 
 PROVEN_FOR_SECONDS = 1.0
-TIMESTAMPTZ_OID = psycopg.adapters.types["timestamptz"].oid
-# psycopg prepares a statement executed this many times on a server-binding cursor. Only
-# prepared_cursor's cursors bind on the server, and they prepare at once; the count is never
-# reached, but it must not be None, which turns preparing off for the whole connection.
-_PREPARE_WHEN_ASKED_ONLY = 2**31 - 1
-
-
-class _PreparingCursor(psycopg.Cursor):
-    """Binds on the server and prepares every statement it runs (psycopg keeps at most
-    `prepared_max` per connection, the least recently used deallocated first). Django's own
-    server-binding cursor class adds only callproc(), which nothing here calls."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
+# Django's placeholders: %s is a parameter, %% a literal percent sign.
+_PLACEHOLDER = re.compile(r"%[s%]")
+# PostgreSQL's code for "prepared statement ... does not exist".
+_UNKNOWN_STATEMENT = "26000"
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -71,6 +63,9 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._proven_at = None
         super().close()
 
+    # The statements prepared in this session: Django's SQL -> the statement's name.
+    _prepared: dict[str, str]
+
     @property
     def prepares_statements(self) -> bool:
         # The PREPARED_STATEMENTS key of the database's settings (DATABASE_PREPARED_STATEMENTS).
@@ -78,27 +73,33 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def get_new_connection(self, conn_params):
         connection = super().get_new_connection(conn_params)
-        if self.prepares_statements:
-            connection.prepare_threshold = _PREPARE_WHEN_ASKED_ONLY
+        self._prepared = {}  # a new session knows none
         return connection
 
-    def prepared_cursor(self):
-        """A cursor, as cursor() gives, whose statements are prepared on the server: for a
-        statement run with many values on every connection (one shape, as CompiledQuery's).
-        Without PREPARED_STATEMENTS, the plain cursor()."""
+    def execute_prepared(self, cursor, sql: str, params: list) -> None:
+        """Run Django's `sql` with `params` on `cursor` (this connection's) as a statement
+        prepared in this session: the first time, PREPARE and EXECUTE in one round trip;
+        afterwards EXECUTE alone. Without PREPARED_STATEMENTS, a plain execute."""
         if not self.prepares_statements:
-            return self.cursor()
-        self.close_if_health_check_failed()
-        self.ensure_connection()
-        with self.wrap_database_errors:
-            cursor = self._preparing_cursor_class(self.connection)
-            # As Django's create_cursor: the connection's time zone for timestamps.
-            loader = self.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
-            if self.timezone != loader.timezone:
-                register_tzloader(self.timezone, cursor)
-            return self._prepare_cursor(cursor)
-
-    @functools.cached_property
-    def _preparing_cursor_class(self):
-        # Counted by django-prometheus like every other cursor of this database.
-        return ExportingCursorWrapper(_PreparingCursor, self.alias, self.vendor)
+            cursor.execute(sql, params)
+            return
+        name = self._prepared.get(sql)
+        arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
+        try:
+            if name is not None:
+                cursor.execute(f"EXECUTE {name}{arguments}", params)
+                return
+            name = f"hot_{len(self._prepared)}"
+            numbers = iter(range(1, len(params) + 1))
+            body = _PLACEHOLDER.sub(
+                lambda match: f"${next(numbers)}" if match.group() == "%s" else "%%", sql
+            )
+            cursor.execute(f"PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params)
+            cursor.nextset()  # past PREPARE's empty result, to EXECUTE's rows
+            self._prepared[sql] = name
+        except DatabaseError as error:
+            if getattr(error.__cause__, "sqlstate", None) == _UNKNOWN_STATEMENT:
+                # Something deallocated it (DISCARD ALL, a pooler that swapped sessions):
+                # this query fails, the next ones prepare again.
+                self._prepared = {}
+            raise

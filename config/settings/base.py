@@ -222,9 +222,9 @@ else:
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env_bool(
         "DISABLE_SERVER_SIDE_CURSORS", default=False
     )
-    # The hot look-ups (core.compiled_queries.CompiledQuery) are prepared on the server: parsed
-    # and planned once per connection. Behind PgBouncer in transaction mode that needs
-    # PgBouncer 1.21 or newer with max_prepared_statements set; else set false.
+    # The hot look-ups (core.compiled_queries.CompiledQuery) are PREPAREd in SQL: parsed and
+    # planned once per session. Set false behind PgBouncer in transaction mode, which hands
+    # each transaction to any server session (docs/deployment.md).
     # Our backend's own key (dj-database-url's type does not know it; Django keeps it).
     DATABASES["default"]["PREPARED_STATEMENTS"] = env_bool(  # type: ignore[typeddict-unknown-key]
         "DATABASE_PREPARED_STATEMENTS", default=True

@@ -331,13 +331,17 @@ class Property(TimeStampedModel):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_text", "city_key"}
-        elif not self._state.adding and not kwargs.get("force_insert"):
+        elif not self._state.adding and not kwargs.get("force_insert") and self.pk is not None:
             # An update writes every column but the plan's copies, which only the plan's
             # triggers write: an instance read before a plan change must not save them back.
+            # (Deferred columns stay unwritten, as Django leaves them.)
+            deferred = self.get_deferred_fields()
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name not in PLAN_COPY_FIELDS
+                if not field.primary_key
+                and field.name not in PLAN_COPY_FIELDS
+                and field.attname not in deferred
             ]
         super().save(*args, **kwargs)
 

@@ -195,10 +195,12 @@ DATABASES = {
 }
 # django-prometheus' engines are Django's own plus query counters per database and vendor;
 # on PostgreSQL, ours sends the health check's round trip at most once a second while the
-# connection stays quiet (core/db/backends/postgresql).
+# connection stays quiet and prepares the hot look-ups (core/db/backends/postgresql); on
+# SQLite, ours keeps the triggers through a table rebuild (core/db/backends/sqlite3).
 DATABASES["default"]["ENGINE"] = (
     DATABASES["default"]["ENGINE"]
     .replace("django.db.backends.postgresql", "core.db.backends.postgresql")
+    .replace("django.db.backends.sqlite3", "core.db.backends.sqlite3")
     .replace("django.db.backends.", "django_prometheus.db.backends.")
 )
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):

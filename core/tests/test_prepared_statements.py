@@ -7,6 +7,7 @@ import pytest
 from django.db import ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from core.db.backends.postgresql.base import _session_statements
 from properties.models import Property
 from properties.selectors import property_detail_parts
 from properties.tests.factories import PropertyFactory
@@ -32,7 +33,7 @@ def no_prepared_statements():
     connection.ensure_connection()
     with connection.cursor() as cursor:
         cursor.execute("DEALLOCATE ALL")
-    connection._prepared = {}  # type: ignore[attr-defined]
+    _session_statements(connection.connection).clear()
     assert prepared() == []
 
 
@@ -45,7 +46,8 @@ def test_the_detail_is_prepared_once_and_reused_for_every_id(no_prepared_stateme
     statements = prepared()
     assert len(statements) == 1, statements
     statement, plans = statements[0]
-    assert statement.startswith("PREPARE hot_0 AS SELECT")
+    assert statement.startswith("PREPARE hot_")
+    assert " AS SELECT " in statement
     assert '"properties_property"."id" = $1' in statement
     assert plans == 2  # both ids ran the one prepared statement
     assert [answer and answer[0]["title"] for answer in answers] == [first.title, second.title]
@@ -82,7 +84,8 @@ def test_a_rollback_keeps_the_prepared_statements(no_prepared_statements):
     with CaptureQueriesContext(connection) as queries:
         answer = property_detail_parts(property_id=listing.pk)
     assert answer is not None
-    assert [query["sql"] for query in queries.captured_queries] == [f"EXECUTE hot_0({listing.pk})"]
+    name = prepared()[0][0].split()[1]
+    assert [query["sql"] for query in queries.captured_queries] == [f"EXECUTE {name}({listing.pk})"]
     assert prepared()[0][1] == 3
 
 
@@ -90,7 +93,7 @@ def test_a_statement_deallocated_behind_our_back_is_prepared_again(no_prepared_s
     listing = PropertyFactory.create()
     property_detail_parts(property_id=listing.pk)
     with connection.cursor() as cursor:
-        cursor.execute("DEALLOCATE hot_0")
+        cursor.execute(f"DEALLOCATE {prepared()[0][0].split()[1]}")
 
     with pytest.raises(ProgrammingError), transaction.atomic():
         property_detail_parts(property_id=listing.pk)  # this one fails...
@@ -98,3 +101,18 @@ def test_a_statement_deallocated_behind_our_back_is_prepared_again(no_prepared_s
 
     assert answer is not None
     assert len(prepared()) == 1
+
+
+def test_a_statement_the_session_has_without_our_record_of_it_is_used(no_prepared_statements):
+    # As when the record was lost: the session's statement is found, never prepared twice.
+    listing = PropertyFactory.create()
+    property_detail_parts(property_id=listing.pk)
+    _session_statements(connection.connection).clear()
+
+    with pytest.raises(ProgrammingError), transaction.atomic():
+        property_detail_parts(property_id=listing.pk)  # "already exists": this one fails...
+    answer = property_detail_parts(property_id=listing.pk)  # ...and the next executes it
+
+    assert answer is not None
+    assert len(prepared()) == 1
+    assert prepared()[0][1] == 2

@@ -219,7 +219,7 @@ def test_pgbouncer_transaction_mode_can_turn_server_side_cursors_and_prepared_st
 
     # Django's own queries never prepare: Django binds parameters on the client and passes
     # prepare_threshold=None (django-prometheus wraps the cursor class; it stays a
-    # client-binding cursor). Only the hot look-ups' prepared_cursor prepares, unless
+    # client-binding cursor). Only the hot look-ups are prepared (in SQL, by the backend), unless
     # DATABASE_PREPARED_STATEMENTS=false (core/tests/test_prepared_statements.py).
     assert default.stdout.split() == ["False", "None", "True", "True"], default.stderr
     assert pooled.stdout.split() == ["True", "None", "True", "False"], pooled.stderr

@@ -21,6 +21,11 @@ def _set(row: str) -> str:
     return ", ".join(f"{copy} = {row}.{column}" for copy, column, _ in COPIES)
 
 
+def _columns() -> str:
+    # Only a change of these touches the listing's row (a new cleaning fee does not).
+    return ", ".join(column for _, column, _ in COPIES)
+
+
 def _defaults() -> str:
     return ", ".join(f"{copy} = {default}" for copy, _, default in COPIES)
 
@@ -39,7 +44,8 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER rates_plan_rules_copy AFTER INSERT OR UPDATE OR DELETE ON rates_rateplan
+CREATE TRIGGER rates_plan_rules_copy
+    AFTER INSERT OR UPDATE OF property_id, {_columns()} OR DELETE ON rates_rateplan
     FOR EACH ROW EXECUTE FUNCTION rates_plan_rules_copy();
 """
 POSTGRESQL_REVERSE = """
@@ -51,7 +57,8 @@ SQLITE = [
     f"""CREATE TRIGGER rates_plan_rules_copy_insert AFTER INSERT ON rates_rateplan BEGIN
         UPDATE properties_property SET {_set("NEW")} WHERE id = NEW.property_id;
     END""",
-    f"""CREATE TRIGGER rates_plan_rules_copy_update AFTER UPDATE ON rates_rateplan BEGIN
+    f"""CREATE TRIGGER rates_plan_rules_copy_update
+        AFTER UPDATE OF property_id, {_columns()} ON rates_rateplan BEGIN
         UPDATE properties_property SET {_defaults()}
             WHERE id = OLD.property_id AND OLD.property_id <> NEW.property_id;
         UPDATE properties_property SET {_set("NEW")} WHERE id = NEW.property_id;
@@ -80,7 +87,7 @@ def create_triggers(apps, schema_editor):
     for statement in _statements(schema_editor, forward=True):
         schema_editor.execute(statement)
     # The plans that exist already: each update fires the copy.
-    schema_editor.execute("UPDATE rates_rateplan SET property_id = property_id")
+    schema_editor.execute("UPDATE rates_rateplan SET property_id = property_id", None)
 
 
 def drop_triggers(apps, schema_editor):

@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, models
 from django.db.migrations.executor import MigrationExecutor
 
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS
@@ -123,3 +123,30 @@ def test_the_migration_copies_the_plans_that_exist():
     assert copies(plain) == DEFAULTS
     RatePlan.objects.filter(property_id=ruled.pk).update(min_nights=4)
     assert copies(ruled)["plan_min_nights"] == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_rebuilds_either_table_keeps_the_copies_in_step():
+    # Most column changes rebuild the table on SQLite (core/db/backends/sqlite3); on PostgreSQL
+    # they alter it in place. Either way the triggers must still be there afterwards.
+    wider: list[tuple[type[models.Model], models.Field, models.Field]] = [
+        (Property, Property._meta.get_field("title"), models.CharField(max_length=101)),
+        (
+            RatePlan,
+            RatePlan._meta.get_field("cleaning_fee"),
+            models.DecimalField(max_digits=10, decimal_places=2, default=0),
+        ),
+    ]
+    for model, old, new in wider:
+        new.set_attributes_from_name(old.name)
+        new.model = model
+        with connection.schema_editor() as editor:
+            editor.alter_field(model, old, new)
+        with connection.schema_editor() as editor:
+            editor.alter_field(model, new, old)
+
+    listing = PropertyFactory.create()
+    RatePlan.objects.create(property=listing, **RULES)
+    assert copies(listing) == copied(RULES)
+    RatePlan.objects.filter(property=listing).delete()
+    assert copies(listing) == DEFAULTS

@@ -22,9 +22,11 @@ round trip each; PostgreSQL keeps a PREPAREd statement for the whole session, wh
 back. psycopg itself never prepares here (Django passes prepare_threshold=None), so it never
 sends the DEALLOCATE ALL that would drop these too."""
 
+import hashlib
 import re
 import select
 import time
+import weakref
 
 import psycopg
 from django.db import DatabaseError
@@ -34,8 +36,9 @@ from psycopg.pq import TransactionStatus
 PROVEN_FOR_SECONDS = 1.0
 # Django's placeholders: %s is a parameter, %% a literal percent sign.
 _PLACEHOLDER = re.compile(r"%[s%]")
-# PostgreSQL's code for "prepared statement ... does not exist".
-_UNKNOWN_STATEMENT = "26000"
+# PostgreSQL's codes for a prepared statement that does not exist, and for one that does.
+_STATEMENT_GONE = "26000"
+_STATEMENT_EXISTS = "42P05"
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -63,43 +66,50 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._proven_at = None
         super().close()
 
-    # The statements prepared in this session: Django's SQL -> the statement's name.
-    _prepared: dict[str, str]
-
     @property
     def prepares_statements(self) -> bool:
         # The PREPARED_STATEMENTS key of the database's settings (DATABASE_PREPARED_STATEMENTS).
         return bool(self.settings_dict.get("PREPARED_STATEMENTS"))
 
-    def get_new_connection(self, conn_params):
-        connection = super().get_new_connection(conn_params)
-        self._prepared = {}  # a new session knows none
-        return connection
-
     def execute_prepared(self, cursor, sql: str, params: list) -> None:
         """Run Django's `sql` with `params` on `cursor` (this connection's) as a statement
         prepared in this session: the first time, PREPARE and EXECUTE in one round trip;
-        afterwards EXECUTE alone. Without PREPARED_STATEMENTS, a plain execute."""
+        afterwards EXECUTE alone. Without PREPARED_STATEMENTS, a plain execute.
+
+        A statement is named by a hash of its SQL, so a name means one query in every
+        session, and the names this session prepared are kept with the session itself (a
+        pooled connection handed out again keeps them)."""
         if not self.prepares_statements:
             cursor.execute(sql, params)
             return
-        name = self._prepared.get(sql)
+        prepared = _session_statements(self.connection)
+        name = f"hot_{hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]}"
         arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
         try:
-            if name is not None:
+            if name in prepared:
                 cursor.execute(f"EXECUTE {name}{arguments}", params)
                 return
-            name = f"hot_{len(self._prepared)}"
             numbers = iter(range(1, len(params) + 1))
             body = _PLACEHOLDER.sub(
                 lambda match: f"${next(numbers)}" if match.group() == "%s" else "%%", sql
             )
+            # Counted as prepared before it runs: if the EXECUTE half fails (a lock timeout),
+            # the PREPARE half stands, and must not be sent again.
+            prepared.add(name)
             cursor.execute(f"PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params)
             cursor.nextset()  # past PREPARE's empty result, to EXECUTE's rows
-            self._prepared[sql] = name
         except DatabaseError as error:
-            if getattr(error.__cause__, "sqlstate", None) == _UNKNOWN_STATEMENT:
-                # Something deallocated it (DISCARD ALL, a pooler that swapped sessions):
-                # this query fails, the next ones prepare again.
-                self._prepared = {}
+            state = getattr(error.__cause__, "sqlstate", None)
+            if state == _STATEMENT_GONE:
+                prepared.discard(name)  # this query fails; the next one prepares it again
+            elif state == _STATEMENT_EXISTS:
+                prepared.add(name)  # prepared before this session's record of it began
             raise
+
+
+# Each session's prepared statement names, kept with its psycopg connection.
+_SESSIONS: "weakref.WeakKeyDictionary[psycopg.Connection, set[str]]" = weakref.WeakKeyDictionary()
+
+
+def _session_statements(connection: psycopg.Connection) -> set[str]:
+    return _SESSIONS.setdefault(connection, set())

@@ -4,7 +4,7 @@ prepared; the setting turns it off for poolers that cannot keep prepared stateme
 (core/db/backends/postgresql)."""
 
 import pytest
-from django.db import ProgrammingError, connection, transaction
+from django.db import NotSupportedError, ProgrammingError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from core.db.backends.postgresql.base import _session_statements
@@ -111,8 +111,30 @@ def test_a_statement_the_session_has_without_our_record_of_it_is_used(no_prepare
 
     with pytest.raises(ProgrammingError), transaction.atomic():
         property_detail_parts(property_id=listing.pk)  # "already exists": this one fails...
-    answer = property_detail_parts(property_id=listing.pk)  # ...and the next executes it
+    answer = property_detail_parts(property_id=listing.pk)  # ...the next replaces it
 
     assert answer is not None
     assert len(prepared()) == 1
-    assert prepared()[0][1] == 2
+    assert prepared()[0][1] == 1  # planned once since it was prepared again
+
+
+def test_a_statement_a_migration_made_stale_is_prepared_again(no_prepared_statements):
+    listing = PropertyFactory.create()
+    property_detail_parts(property_id=listing.pk)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks before ALTER
+            cursor.execute("ALTER TABLE properties_property ALTER COLUMN title TYPE varchar(101)")
+
+        # "cached plan must not change result type": this one fails...
+        with pytest.raises(NotSupportedError), transaction.atomic():
+            property_detail_parts(property_id=listing.pk)
+        answer = property_detail_parts(property_id=listing.pk)  # ...the next prepares anew
+
+        assert answer is not None
+        assert answer[0]["title"] == listing.title
+    finally:
+        # The test's transaction rolls the column back: no statement may outlive it.
+        with connection.cursor() as cursor:
+            cursor.execute("DEALLOCATE ALL")
+        _session_statements(connection.connection).clear()

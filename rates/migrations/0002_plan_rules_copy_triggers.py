@@ -21,9 +21,12 @@ def _set(row: str) -> str:
     return ", ".join(f"{copy} = {row}.{column}" for copy, column, _ in COPIES)
 
 
-def _columns() -> str:
-    # Only a change of these touches the listing's row (a new cleaning fee does not).
-    return ", ".join(column for _, column, _ in COPIES)
+def _changed(distinct: str) -> str:
+    # Only a change of these touches the listing's row (a new cleaning fee does not). Tested
+    # in the body, not named in an UPDATE OF list, which on PostgreSQL would pin the columns'
+    # types and let a dropped column take the whole trigger with it.
+    columns = ("property_id", *(column for _, column, _ in COPIES))
+    return " OR ".join(f"OLD.{column} {distinct} NEW.{column}" for column in columns)
 
 
 def _defaults() -> str:
@@ -37,6 +40,9 @@ BEGIN
         UPDATE properties_property SET {_defaults()} WHERE id = OLD.property_id;
         RETURN OLD;
     END IF;
+    IF TG_OP = 'UPDATE' AND NOT ({_changed("IS DISTINCT FROM")}) THEN
+        RETURN NEW;
+    END IF;
     IF TG_OP = 'UPDATE' AND NEW.property_id <> OLD.property_id THEN
         UPDATE properties_property SET {_defaults()} WHERE id = OLD.property_id;
     END IF;
@@ -44,8 +50,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
-CREATE TRIGGER rates_plan_rules_copy
-    AFTER INSERT OR UPDATE OF property_id, {_columns()} OR DELETE ON rates_rateplan
+CREATE TRIGGER rates_plan_rules_copy AFTER INSERT OR UPDATE OR DELETE ON rates_rateplan
     FOR EACH ROW EXECUTE FUNCTION rates_plan_rules_copy();
 """
 POSTGRESQL_REVERSE = """
@@ -57,8 +62,8 @@ SQLITE = [
     f"""CREATE TRIGGER rates_plan_rules_copy_insert AFTER INSERT ON rates_rateplan BEGIN
         UPDATE properties_property SET {_set("NEW")} WHERE id = NEW.property_id;
     END""",
-    f"""CREATE TRIGGER rates_plan_rules_copy_update
-        AFTER UPDATE OF property_id, {_columns()} ON rates_rateplan BEGIN
+    f"""CREATE TRIGGER rates_plan_rules_copy_update AFTER UPDATE ON rates_rateplan
+        WHEN {_changed("IS NOT")} BEGIN
         UPDATE properties_property SET {_defaults()}
             WHERE id = OLD.property_id AND OLD.property_id <> NEW.property_id;
         UPDATE properties_property SET {_set("NEW")} WHERE id = NEW.property_id;
@@ -86,8 +91,16 @@ def _statements(schema_editor, *, forward: bool) -> list[str]:
 def create_triggers(apps, schema_editor):
     for statement in _statements(schema_editor, forward=True):
         schema_editor.execute(statement)
-    # The plans that exist already: each update fires the copy.
-    schema_editor.execute("UPDATE rates_rateplan SET property_id = property_id", None)
+    # The plans that exist already (correlated subqueries: both databases read them).
+    copies = ", ".join(
+        f"{copy} = (SELECT {column} FROM rates_rateplan WHERE property_id = properties_property.id)"
+        for copy, column, _ in COPIES
+    )
+    schema_editor.execute(
+        f"UPDATE properties_property SET {copies} "
+        "WHERE id IN (SELECT property_id FROM rates_rateplan)",
+        None,
+    )
 
 
 def drop_triggers(apps, schema_editor):

@@ -29,16 +29,12 @@ import time
 import weakref
 
 import psycopg
-from django.db import DatabaseError
 from django_prometheus.db.backends.postgresql import base
 from psycopg.pq import TransactionStatus
 
 PROVEN_FOR_SECONDS = 1.0
 # Django's placeholders: %s is a parameter, %% a literal percent sign.
 _PLACEHOLDER = re.compile(r"%[s%]")
-# PostgreSQL's codes for a prepared statement that does not exist, and for one that does.
-_STATEMENT_GONE = "26000"
-_STATEMENT_EXISTS = "42P05"
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -77,39 +73,48 @@ class DatabaseWrapper(base.DatabaseWrapper):
         afterwards EXECUTE alone. Without PREPARED_STATEMENTS, a plain execute.
 
         A statement is named by a hash of its SQL, so a name means one query in every
-        session, and the names this session prepared are kept with the session itself (a
-        pooled connection handed out again keeps them)."""
+        session, and what this session knows of its statements is kept with the session
+        itself (a pooled connection handed out again keeps it). After any error, whether the
+        session still holds the statement, and whether it still fits its tables (a migration
+        that changed a column's type makes it fail for good), is unknown: the next use drops
+        it, if it exists, and prepares it again, in the same round trip."""
         if not self.prepares_statements:
             cursor.execute(sql, params)
             return
-        prepared = _session_statements(self.connection)
+        known = _session_statements(self.connection)
         name = f"hot_{hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]}"
         arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
         try:
-            if name in prepared:
+            state = known.get(name)
+            if state == _READY:
                 cursor.execute(f"EXECUTE {name}{arguments}", params)
                 return
             numbers = iter(range(1, len(params) + 1))
             body = _PLACEHOLDER.sub(
                 lambda match: f"${next(numbers)}" if match.group() == "%s" else "%%", sql
             )
-            # Counted as prepared before it runs: if the EXECUTE half fails (a lock timeout),
-            # the PREPARE half stands, and must not be sent again.
-            prepared.add(name)
-            cursor.execute(f"PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params)
-            cursor.nextset()  # past PREPARE's empty result, to EXECUTE's rows
-        except DatabaseError as error:
-            state = getattr(error.__cause__, "sqlstate", None)
-            if state == _STATEMENT_GONE:
-                prepared.discard(name)  # this query fails; the next one prepares it again
-            elif state == _STATEMENT_EXISTS:
-                prepared.add(name)  # prepared before this session's record of it began
+            # The reset skips a statement that is not there (a DO block's exception handler).
+            reset = _RESET.format(name=name) if state == _UNSURE else ""
+            cursor.execute(f"{reset}PREPARE {name} AS {body}; EXECUTE {name}{arguments}", params)
+            for _ in range(2 if reset else 1):
+                cursor.nextset()  # past the empty results, to EXECUTE's rows
+            known[name] = _READY
+        except Exception:
+            known[name] = _UNSURE
             raise
 
 
-# Each session's prepared statement names, kept with its psycopg connection.
-_SESSIONS: "weakref.WeakKeyDictionary[psycopg.Connection, set[str]]" = weakref.WeakKeyDictionary()
+# What each session knows of its prepared statements (name -> _READY or _UNSURE), kept with
+# its psycopg connection.
+_SESSIONS: "weakref.WeakKeyDictionary[psycopg.Connection, dict[str, str]]" = (
+    weakref.WeakKeyDictionary()
+)
+_READY, _UNSURE = "ready", "unsure"
+_RESET = (
+    "DO $reset$ BEGIN EXECUTE 'DEALLOCATE {name}'; "
+    "EXCEPTION WHEN invalid_sql_statement_name THEN NULL; END $reset$; "
+)
 
 
-def _session_statements(connection: psycopg.Connection) -> set[str]:
-    return _SESSIONS.setdefault(connection, set())
+def _session_statements(connection: psycopg.Connection) -> dict[str, str]:
+    return _SESSIONS.setdefault(connection, {})

@@ -22,6 +22,7 @@ round trip each; PostgreSQL keeps a PREPAREd statement for the whole session, wh
 back. psycopg itself never prepares here (Django passes prepare_threshold=None), so it never
 sends the DEALLOCATE ALL that would drop these too."""
 
+import functools
 import hashlib
 import re
 import select
@@ -82,7 +83,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
             cursor.execute(sql, params)
             return
         known = _session_statements(self.connection)
-        name = f"hot_{hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]}"
+        name = _statement_name(sql)
         arguments = f"({', '.join(['%s'] * len(params))})" if params else ""
         try:
             state = known.get(name)
@@ -114,6 +115,12 @@ _RESET = (
     "DO $reset$ BEGIN EXECUTE 'DEALLOCATE {name}'; "
     "EXCEPTION WHEN invalid_sql_statement_name THEN NULL; END $reset$; "
 )
+
+
+@functools.lru_cache(maxsize=256)
+def _statement_name(sql: str) -> str:
+    # A hash of a few kilobytes of SQL, once per process for each look-up, not per request.
+    return f"hot_{hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:20]}"
 
 
 def _session_statements(connection: psycopg.Connection) -> dict[str, str]:

@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connections
 from django.db.models import (
     BooleanField,
     DateField,
@@ -30,16 +31,18 @@ from django.db.models import (
     Subquery,
     Value,
 )
+from django.db.models.expressions import Combinable
 
 from calendars.models import Hold
 from calendars.selectors import (
     hold_active_q,
     hold_overlap_q,
-    hold_taken_exists,
     holds_overlapping_loaded,
+    holds_taking,
 )
 from calendars.services import hold_taken_message
 from core.compiled_queries import deferrable
+from core.db.night_masks import MaskClear
 from core.local_time import time_zone_names, zones_by_utc_offset
 from core.stays import stay_shape_errors
 from properties.models import Property
@@ -326,6 +329,37 @@ def property_bookable_between(
         start__lt=AddDays(Value(check_out), OuterRef("plan_preparation_nights")),
         end__gt=AddDays(Value(check_in), OuterRef("plan_preparation_nights") * Value(-1)),
     )
+    taken = holds_taking(start=check_in, end=check_out, now=now)
+    days_clear: Q | Combinable
+    nights_free: Q | Combinable
+    prep_clear: Q | Combinable
+    if connections[queryset.db].vendor == "postgresql":
+        # The row's night masks (core.db.night_masks) clear most listings without a probe;
+        # the rows decide where a mask says "maybe". Scalar subqueries, not EXISTS: under OR,
+        # PostgreSQL may hash an EXISTS over every listing's rows (see arrival_minimum).
+        queryset = queryset.alias(
+            _taken=Subquery(taken.values("pk")[:1]),
+            _near_stay=Subquery(near_stay.values("pk")[:1]),
+            _refusing_day=Subquery(refusing_day.values("pk")[:1]),
+        )
+        prep = F("plan_preparation_nights")
+        days_clear = MaskClear("rule_dates", check_in, check_out, bounds="[]") | Q(
+            _refusing_day__isnull=True
+        )
+        nights_free = MaskClear("held_nights", check_in, check_out) | Q(_taken__isnull=True)
+        prep_clear = (
+            Q(plan_preparation_nights=0)
+            | MaskClear(
+                "held_nights",
+                AddDays(Value(check_in), prep * Value(-1)),
+                AddDays(Value(check_out), prep),
+            )
+            | Q(_near_stay__isnull=True)
+        )
+    else:
+        days_clear = ~Exists(refusing_day)
+        nights_free = ~Exists(taken)
+        prep_clear = Q(plan_preparation_nights=0) | ~Exists(near_stay)
     return queryset.alias(_arrival_minimum=arrival_minimum).filter(
         CalendarOpen(
             window=F("plan_booking_window_days"),
@@ -333,10 +367,10 @@ def property_bookable_between(
             check_in=check_in,
             now=now,
         ),
-        ~Exists(refusing_day),
+        days_clear,
         Q(plan_min_nights__lte=count) | Q(_arrival_minimum__isnull=False),
-        ~hold_taken_exists(start=check_in, end=check_out, now=now),
-        Q(plan_preparation_nights=0) | ~Exists(near_stay),
+        nights_free,
+        prep_clear,
         plan_max_nights__gte=count,
         availability=True,
         max_guests__gte=guests,

@@ -1,0 +1,228 @@
+"""The listings' night masks (PostgreSQL): `held_nights` (calendars) and `rule_dates` (rates),
+kept by triggers as a superset of what the holds and the day rows may refuse, and what the
+dated search makes of them (core.db.night_masks)."""
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
+
+from calendars.models import Hold
+from properties.models import Property
+from properties.tests.factories import PropertyFactory
+from rates.models import RateDay
+from rates.selectors import property_bookable_between
+from rates.tests.factories import RateDayFactory, RatePlanFactory
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="night masks exist on PostgreSQL only"
+    ),
+]
+
+# Far after the database's clock, as the masks list every night after their horizon (40 days
+# before the day the database computes them).
+BASE = date(2031, 3, 1)
+NOW = datetime(2031, 2, 20, 12, 0, tzinfo=UTC)
+
+
+def day(n: int) -> date:
+    return BASE + timedelta(days=n)
+
+
+def mask(listing: Property, column: str) -> tuple[date | None, list[tuple[date, date]]]:
+    """(the horizon before which everything counts, the listed [start, end) ranges)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT lower(r), upper(r) FROM properties_property, unnest({column}) r "
+            "WHERE id = %s ORDER BY lower(r) NULLS FIRST",
+            [listing.pk],
+        )
+        ranges = cursor.fetchall()
+    if not ranges:
+        return None, []
+    horizon = None
+    if ranges[0][0] is None:
+        horizon = ranges.pop(0)[1]
+    return horizon, ranges
+
+
+def today_in_database() -> date:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_date")
+        return cursor.fetchone()[0]
+
+
+def test_every_way_of_writing_holds_keeps_the_mask_of_their_nights():
+    listing, other = PropertyFactory.create_batch(2)
+    horizon = today_in_database() - timedelta(days=40)
+    assert mask(listing, "held_nights") == (None, [])  # no hold yet: the empty default
+
+    first = Hold.objects.create(property=listing, kind=Hold.Kind.BLOCK, start=day(0), end=day(3))
+    assert mask(listing, "held_nights") == (horizon, [(day(0), day(3))])
+
+    Hold.objects.bulk_create(
+        [
+            Hold(property=listing, kind=Hold.Kind.BOOKING, start=day(3), end=day(5)),
+            Hold(property=listing, kind=Hold.Kind.IMPORT, start=day(10), end=day(12)),
+            Hold(property=other, kind=Hold.Kind.BLOCK, start=day(1), end=day(2)),
+        ]
+    )
+    # Adjacent holds merge: the mask is about nights, not rows.
+    assert mask(listing, "held_nights") == (horizon, [(day(0), day(5)), (day(10), day(12))])
+    assert mask(other, "held_nights") == (horizon, [(day(1), day(2))])
+
+    Hold.objects.filter(pk=first.pk).update(start=day(1))
+    assert mask(listing, "held_nights") == (horizon, [(day(1), day(5)), (day(10), day(12))])
+
+    # Moved to another listing: both masks change.
+    Hold.objects.filter(property=listing, start=day(10)).update(property=other)
+    assert mask(listing, "held_nights") == (horizon, [(day(1), day(5))])
+    assert mask(other, "held_nights") == (horizon, [(day(1), day(2)), (day(10), day(12))])
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM calendars_hold WHERE property_id = %s", [listing.pk])
+    assert mask(listing, "held_nights") == (horizon, [])
+    assert mask(other, "held_nights") == (horizon, [(day(1), day(2)), (day(10), day(12))])
+
+
+def test_holds_that_end_before_the_horizon_are_covered_by_it():
+    listing = PropertyFactory.create()
+    horizon = today_in_database() - timedelta(days=40)
+    Hold.objects.create(
+        property=listing,
+        kind=Hold.Kind.BLOCK,
+        start=horizon - timedelta(days=10),
+        end=horizon - timedelta(days=5),
+    )
+    Hold.objects.create(
+        property=listing,
+        kind=Hold.Kind.BLOCK,
+        start=horizon - timedelta(days=1),
+        end=horizon + timedelta(days=2),
+    )
+    # The first is before the horizon (which counts as held); the second reaches past it.
+    assert mask(listing, "held_nights") == (horizon + timedelta(days=2), [])
+
+
+def test_day_rows_that_may_refuse_a_stay_are_masked_and_prices_are_not():
+    listing = PropertyFactory.create()
+    horizon = today_in_database() - timedelta(days=40)
+    RateDayFactory.create(property=listing, date=day(0), price=Decimal("90"))
+    assert mask(listing, "rule_dates") == (horizon, [])
+
+    rules: list[dict] = [
+        {"closed": True},
+        {"closed_to_arrival": True},
+        {"closed_to_departure": True},
+        {"min_nights": 3},
+    ]
+    for offset, rule in enumerate(rules, start=1):
+        RateDayFactory.create(property=listing, date=day(2 * offset), **rule)
+    assert mask(listing, "rule_dates") == (
+        horizon,
+        [(day(n), day(n + 1)) for n in (2, 4, 6, 8)],
+    )
+
+    RateDay.objects.filter(property=listing, date=day(8)).update(min_nights=None, price=10)
+    RateDay.objects.filter(property=listing, date=day(0)).update(closed=True)
+    assert mask(listing, "rule_dates") == (
+        horizon,
+        [(day(n), day(n + 1)) for n in (0, 2, 4, 6)],
+    )
+    RateDay.objects.filter(property=listing).delete()
+    assert mask(listing, "rule_dates") == (horizon, [])
+
+
+def dated_search(listings: list[Property], start: int, end: int) -> set[int]:
+    queryset = property_bookable_between(
+        Property.objects.filter(pk__in=[listing.pk for listing in listings]),
+        check_in=day(start),
+        check_out=day(end),
+        guests=1,
+        now=NOW,
+    )
+    return set(queryset.values_list("pk", flat=True))
+
+
+def set_every_mask(value: str) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE properties_property SET held_nights = %s, rule_dates = %s", [value] * 2
+        )
+
+
+def test_the_search_answers_the_same_whatever_superset_the_masks_hold():
+    """A mask only spares look-ups: where it says "maybe" (here: everywhere), the rows decide.
+    Each listing is refused by one kind of row, or by none."""
+    free, booked, near_a_stay, closed, pending_void = PropertyFactory.create_batch(5)
+    Hold.objects.create(property=booked, kind=Hold.Kind.BOOKING, start=day(2), end=day(4))
+    RatePlanFactory.create(property=near_a_stay, preparation_nights=2)
+    Hold.objects.create(property=near_a_stay, kind=Hold.Kind.BOOKING, start=day(6), end=day(8))
+    RateDayFactory.create(property=closed, date=day(3), closed=True)
+    # A request past its expiry holds nothing, although its row (and the mask) list its nights.
+    Hold.objects.create(
+        property=pending_void,
+        kind=Hold.Kind.BOOKING,
+        start=day(2),
+        end=day(5),
+        expires_at=NOW - timedelta(minutes=1),
+    )
+    listings = [free, booked, near_a_stay, closed, pending_void]
+    expected = {free.pk, pending_void.pk}
+    assert dated_search(listings, 3, 5) == expected
+
+    set_every_mask("{(,)}")
+    assert dated_search(listings, 3, 5) == expected
+    set_every_mask("{}")  # a mask that lies (nothing held): the search trusts it, by design
+    assert dated_search(listings, 3, 5) == {listing.pk for listing in listings}
+
+
+def test_the_search_looks_up_rows_only_where_a_mask_says_maybe():
+    listing = PropertyFactory.create()
+    Hold.objects.create(property=listing, kind=Hold.Kind.BOOKING, start=day(2), end=day(4))
+    with CaptureQueriesContext(connection) as queries:
+        assert dated_search([listing], 10, 12) == {listing.pk}
+        assert dated_search([listing], 3, 5) == set()
+    assert len(queries) == 2
+    for query in queries:
+        assert 'NOT ("properties_property"."held_nights" && daterange(' in query["sql"]
+        assert 'NOT ("properties_property"."rule_dates" && daterange(' in query["sql"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migrations_mask_the_holds_and_day_rows_that_exist():
+    executor = MigrationExecutor(connection)
+    before = [("calendars", "0003_ical_feeds"), ("rates", "0002_plan_rules_copy_triggers")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    User = old.get_model("accounts", "User")
+    OldProperty = old.get_model("properties", "Property")
+    OldHold = old.get_model("calendars", "Hold")
+    OldRateDay = old.get_model("rates", "RateDay")
+    host = User.objects.create(username="host", email="host@example.com")
+    held, plain = (
+        OldProperty.objects.create(
+            owner=host, title=title, price_per_night=Decimal("20"), location="Somewhere"
+        )
+        for title in ("Held", "Plain")
+    )
+    OldHold.objects.create(property=held, kind="block", start=day(0), end=day(2))
+    OldRateDay.objects.create(property=held, date=day(5), closed_to_arrival=True)
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    horizon = today_in_database() - timedelta(days=40)
+    held_listing, plain_listing = (
+        Property.all_objects.get(pk=held.pk),
+        Property.all_objects.get(pk=plain.pk),
+    )
+    assert mask(held_listing, "held_nights") == (horizon, [(day(0), day(2))])
+    assert mask(held_listing, "rule_dates") == (horizon, [(day(5), day(6))])
+    assert mask(plain_listing, "held_nights") == (None, [])
+    assert mask(plain_listing, "rule_dates") == (None, [])

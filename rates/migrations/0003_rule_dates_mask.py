@@ -1,0 +1,81 @@
+"""PostgreSQL only: each listing's row carries `rule_dates`, a datemultirange of the dates on
+which a day row (rates_rateday) may refuse a stay (closed, closed to arrival or departure, its
+own minimum stay), for the dated search: a listing whose mask shares no date with a stay needs
+no look-up of its day rows (docs/benchmarks.md, section 16). Rows that only set a price are
+left out: a price refuses nothing.
+
+Kept by triggers on the day rows' table, as calendars' `held_nights` is on the holds' (the
+same superset rule: dates before a horizon count as ruled, so only later rows are listed; the
+search checks every date the mask holds against the rows themselves). Not a model field:
+SQLite has no multirange type, and its search looks every listing's day rows up."""
+
+from django.db import migrations
+
+from core.migration_operations import PostgreSQLRunSQL
+
+HORIZON = "current_date - 40"
+REFUSING = "(closed OR closed_to_arrival OR closed_to_departure OR min_nights IS NOT NULL)"
+
+FORWARD = f"""
+ALTER TABLE properties_property
+    ADD COLUMN rule_dates datemultirange NOT NULL DEFAULT '{{}}';
+
+CREATE FUNCTION rates_rule_dates(listing bigint) RETURNS datemultirange
+LANGUAGE sql STABLE AS $$
+    SELECT datemultirange(daterange(NULL, {HORIZON}))
+        + coalesce(range_agg(daterange(date, date, '[]')), '{{}}')
+    FROM rates_rateday
+    WHERE property_id = listing AND date >= {HORIZON} AND {REFUSING}
+$$;
+
+CREATE FUNCTION rates_rateday_rule_dates() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE properties_property SET rule_dates = rates_rule_dates(id)
+        WHERE id IN (SELECT property_id FROM new_days)
+            AND rule_dates IS DISTINCT FROM rates_rule_dates(id);
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE properties_property SET rule_dates = rates_rule_dates(id)
+        WHERE id IN (SELECT property_id FROM old_days)
+            AND rule_dates IS DISTINCT FROM rates_rule_dates(id);
+    ELSE
+        UPDATE properties_property SET rule_dates = rates_rule_dates(id)
+        WHERE id IN (SELECT property_id FROM new_days UNION SELECT property_id FROM old_days)
+            AND rule_dates IS DISTINCT FROM rates_rule_dates(id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- One trigger per event: a trigger with transition tables takes one event only.
+CREATE TRIGGER rates_rateday_rule_dates_insert AFTER INSERT ON rates_rateday
+    REFERENCING NEW TABLE AS new_days
+    FOR EACH STATEMENT EXECUTE FUNCTION rates_rateday_rule_dates();
+CREATE TRIGGER rates_rateday_rule_dates_update AFTER UPDATE ON rates_rateday
+    REFERENCING OLD TABLE AS old_days NEW TABLE AS new_days
+    FOR EACH STATEMENT EXECUTE FUNCTION rates_rateday_rule_dates();
+CREATE TRIGGER rates_rateday_rule_dates_delete AFTER DELETE ON rates_rateday
+    REFERENCING OLD TABLE AS old_days
+    FOR EACH STATEMENT EXECUTE FUNCTION rates_rateday_rule_dates();
+
+UPDATE properties_property SET rule_dates = rates_rule_dates(id)
+WHERE id IN (SELECT property_id FROM rates_rateday);
+"""
+
+REVERSE = """
+DROP TRIGGER rates_rateday_rule_dates_insert ON rates_rateday;
+DROP TRIGGER rates_rateday_rule_dates_update ON rates_rateday;
+DROP TRIGGER rates_rateday_rule_dates_delete ON rates_rateday;
+DROP FUNCTION rates_rateday_rule_dates();
+DROP FUNCTION rates_rule_dates(bigint);
+ALTER TABLE properties_property DROP COLUMN rule_dates;
+"""
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("rates", "0002_plan_rules_copy_triggers"),
+        ("properties", "0010_plan_rules_copy"),
+    ]
+
+    operations = [PostgreSQLRunSQL(FORWARD, reverse_sql=REVERSE)]

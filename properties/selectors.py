@@ -491,20 +491,25 @@ class PropertySearch:
     once per shape), else through the ORM.
 
     A dated search finds its page and its total in one query: each listing's holds and rules
-    are probed per row, and a COUNT then a page would probe every listing twice. Other
-    searches count and page separately: the count can read an index alone, and the page can
-    walk the sort's index and stop at the page's end. (With the total as a window function,
-    PostgreSQL 15 still believes it can stop early, and walks the whole index for a filter that
-    matches few rows: 18 ms instead of 0.3.)"""
+    are probed per row, and a COUNT then a page would probe every listing twice. So does a
+    search by distance: the page must compute and sort every match's distance anyway, and a
+    COUNT would compute them all again. Other searches count and page separately: the count
+    can read an index alone, and the page can walk the sort's index and stop at the page's
+    end. (With the total as a window function, PostgreSQL 15 still believes it can stop early,
+    and walks the whole index for a filter that matches few rows: 18 ms instead of 0.3.)"""
 
     def __init__(self, criteria: PropertyCriteria) -> None:
         self.criteria = criteria
+        self._one_pass = (
+            criteria.check_in is not None
+            or (criteria.ordering or "").lstrip("-") in ORDERING_COLUMNS
+        )
 
     def page(self, *, offset: int, limit: int) -> tuple[list[dict], int | None]:
         """property_page_rows' rows of [offset, offset + limit), and how many rows the whole
         search has, or None when the page is empty (then only an offset of 0 says it is 0).
         Two queries: the count or the ids with it, and the page's rows with their covers."""
-        if self.criteria.check_in is not None:
+        if self._one_pass:
             return self._page_with_total(offset=offset, limit=limit)
         total = self._execute(_SEARCH_COUNT, self.criteria.values())
         assert isinstance(total, int)
@@ -514,9 +519,9 @@ class PropertySearch:
 
     def rows(self, *, offset: int, limit: int) -> list[dict]:
         """property_page_rows' rows of [offset, offset + limit), without the total (for a list
-        whose total is known): one query. Not for a dated search (its rules are probed once,
-        with the total: page)."""
-        assert self.criteria.check_in is None
+        whose total is known): one query. Not for a dated search or one by distance (their
+        matches are found once, with the total: page)."""
+        assert not self._one_pass
         rows = self._execute(
             _SEARCH_PAGE, {**self.criteria.values(), "offset": offset, "limit": limit}
         )

@@ -6,9 +6,11 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from calendars.models import Hold
 from properties.models import Property
@@ -226,3 +228,137 @@ def test_the_migrations_mask_the_holds_and_day_rows_that_exist():
     assert mask(held_listing, "rule_dates") == (horizon, [(day(5), day(6))])
     assert mask(plain_listing, "held_nights") == (None, [])
     assert mask(plain_listing, "rule_dates") == (None, [])
+
+
+def row_version(listing: Property) -> str:
+    # Its place on disk: every new version of a row (an UPDATE) has its own.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ctid::text FROM properties_property WHERE id = %s", [listing.pk])
+        return cursor.fetchone()[0]
+
+
+def test_a_hold_write_that_moves_no_night_leaves_the_listings_row_alone():
+    listing = PropertyFactory.create()
+    hold = Hold.objects.create(
+        property=listing, kind=Hold.Kind.BOOKING, start=day(0), end=day(2), expires_at=NOW
+    )
+    before = row_version(listing)
+    Hold.objects.filter(pk=hold.pk).update(expires_at=None, note="confirmed")
+    assert row_version(listing) == before
+    Hold.objects.filter(pk=hold.pk).update(end=day(3))
+    assert row_version(listing) != before
+
+
+def test_the_listings_table_leaves_room_for_its_rows_new_versions():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'properties_property'")
+        assert cursor.fetchone()[0] == ["fillfactor=90"]
+
+
+def expected_held(listing: Property, horizon: date) -> tuple[date, list[tuple[date, date]]]:
+    """What mask() should read for held_nights: the nights of every hold that ends after the
+    horizon, joined to (-infinity, horizon) as a multirange merges them."""
+    nights: set[date] = set()
+    for start, end in Hold.objects.filter(property=listing, end__gt=horizon).values_list(
+        "start", "end"
+    ):
+        nights.update(start + timedelta(days=n) for n in range((end - start).days))
+    return _as_mask(nights, horizon)
+
+
+def expected_rules(listing: Property, horizon: date) -> tuple[date, list[tuple[date, date]]]:
+    """The same for rule_dates: the dates of day rows that may refuse a stay."""
+    refusing = RateDay.objects.filter(property=listing, date__gte=horizon).exclude(
+        closed=False, closed_to_arrival=False, closed_to_departure=False, min_nights=None
+    )
+    return _as_mask(set(refusing.values_list("date", flat=True)), horizon)
+
+
+def _as_mask(dates: set[date], horizon: date) -> tuple[date, list[tuple[date, date]]]:
+    upper = horizon
+    while upper in dates:
+        upper += timedelta(days=1)
+    ranges: list[tuple[date, date]] = []
+    for night in sorted(night for night in dates if night > upper):
+        if ranges and ranges[-1][1] == night:
+            ranges[-1] = (ranges[-1][0], night + timedelta(days=1))
+        else:
+            ranges.append((night, night + timedelta(days=1)))
+    return upper, ranges
+
+
+def agrees(found: tuple, expected: tuple, horizon: date) -> bool:
+    # A listing whose table never had a row for it keeps the empty default.
+    return found == expected or (found == (None, []) and expected == (horizon, []))
+
+
+hold_writes = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "move", "delete", "confirm"]),
+        st.integers(0, 1),  # which listing
+        st.integers(-50, 30),  # start, days after BASE (some before the horizon)
+        st.integers(1, 6),  # nights
+    ),
+    min_size=1,
+    max_size=12,
+)
+day_writes = st.lists(
+    st.tuples(
+        st.integers(0, 1),
+        st.integers(-50, 30),
+        st.sampled_from(
+            [
+                {"price": Decimal("80")},
+                {"closed": True},
+                {"closed_to_arrival": True},
+                {"closed_to_departure": True},
+                {"min_nights": 2},
+            ]
+        ),
+        st.booleans(),  # delete it afterwards
+    ),
+    max_size=8,
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(holds=hold_writes, days=day_writes)
+def test_the_masks_list_exactly_what_the_rows_hold_after_any_writes(db, holds, days):
+    with transaction.atomic():
+        listings = PropertyFactory.create_batch(2)
+        horizon = today_in_database() - timedelta(days=40)
+        # Near the horizon: the writes below reach before and after it.
+        base = horizon + timedelta(days=20)
+        for action, which, start, nights in holds:
+            listing = listings[which]
+            first, last = base + timedelta(days=start), base + timedelta(days=start + nights)
+            existing = Hold.objects.filter(property=listing).order_by("id").first()
+            if action == "create" or existing is None:
+                if not Hold.objects.filter(property=listing, start__lt=last, end__gt=first):
+                    Hold.objects.create(
+                        property=listing, kind=Hold.Kind.BLOCK, start=first, end=last
+                    )
+            elif action == "move":
+                clash = Hold.objects.filter(property=listing, start__lt=last, end__gt=first)
+                if not clash.exclude(pk=existing.pk).exists():
+                    Hold.objects.filter(pk=existing.pk).update(start=first, end=last)
+            elif action == "delete":
+                existing.delete()
+            else:
+                Hold.objects.filter(pk=existing.pk).update(note="noted")
+        for which, offset, rule, delete in days:
+            row, _ = RateDay.objects.update_or_create(
+                property=listings[which], date=base + timedelta(days=offset), defaults=rule
+            )
+            if delete:
+                row.delete()
+        for listing in listings:
+            held = mask(listing, "held_nights")
+            assert agrees(held, expected_held(listing, horizon), horizon), held
+            rules = mask(listing, "rule_dates")
+            assert agrees(rules, expected_rules(listing, horizon), horizon), rules
+        transaction.set_rollback(True)

@@ -34,20 +34,27 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION calendars_hold_held_nights() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    listings bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE properties_property SET held_nights = calendars_held_nights(id)
-        WHERE id IN (SELECT property_id FROM new_holds)
-            AND held_nights IS DISTINCT FROM calendars_held_nights(id);
+        SELECT array_agg(DISTINCT property_id) INTO listings FROM new_holds;
     ELSIF TG_OP = 'DELETE' THEN
-        UPDATE properties_property SET held_nights = calendars_held_nights(id)
-        WHERE id IN (SELECT property_id FROM old_holds)
-            AND held_nights IS DISTINCT FROM calendars_held_nights(id);
+        SELECT array_agg(DISTINCT property_id) INTO listings FROM old_holds;
     ELSE
-        UPDATE properties_property SET held_nights = calendars_held_nights(id)
-        WHERE id IN (SELECT property_id FROM new_holds UNION SELECT property_id FROM old_holds)
-            AND held_nights IS DISTINCT FROM calendars_held_nights(id);
+        SELECT array_agg(DISTINCT property_id) INTO listings
+        FROM (SELECT property_id FROM new_holds UNION SELECT property_id FROM old_holds) changed;
     END IF;
+    -- Lock the listings' rows first, then compute their masks in a statement of its own:
+    -- under READ COMMITTED it sees every row committed while this one waited for a lock. An
+    -- UPDATE that computed them itself would keep its snapshot from before the wait, and
+    -- drop what the transaction it waited for wrote. (Every service locks the listing
+    -- before writing; a script or a bulk insert need not.) In id order: two statements never
+    -- wait for each other in a circle.
+    PERFORM 1 FROM properties_property WHERE id = ANY (listings) ORDER BY id FOR NO KEY UPDATE;
+    UPDATE properties_property AS listing SET held_nights = masks.mask
+    FROM (SELECT id, calendars_held_nights(id) AS mask FROM unnest(listings) AS id) AS masks
+    WHERE listing.id = masks.id AND listing.held_nights IS DISTINCT FROM masks.mask;
     RETURN NULL;
 END
 $$;
@@ -63,11 +70,33 @@ CREATE TRIGGER calendars_hold_held_nights_delete AFTER DELETE ON calendars_hold
     REFERENCING OLD TABLE AS old_holds
     FOR EACH STATEMENT EXECUTE FUNCTION calendars_hold_held_nights();
 
+-- A hold may be written before its listing's row, in one transaction (Django's foreign keys
+-- are checked at commit): a new listing looks its holds up.
+CREATE FUNCTION calendars_listing_held_nights() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE properties_property AS listing SET held_nights = calendars_held_nights(listing.id)
+    WHERE listing.id IN (SELECT id FROM new_listings)
+        AND EXISTS (SELECT 1 FROM calendars_hold WHERE property_id = listing.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER calendars_listing_held_nights AFTER INSERT ON properties_property
+    REFERENCING NEW TABLE AS new_listings
+    FOR EACH STATEMENT EXECUTE FUNCTION calendars_listing_held_nights();
+
+-- The tables of the migration's schema, whatever search_path a later session has (a data-only
+-- pg_restore runs with an empty one).
+ALTER FUNCTION calendars_held_nights(bigint) SET search_path FROM CURRENT;
+ALTER FUNCTION calendars_hold_held_nights() SET search_path FROM CURRENT;
+ALTER FUNCTION calendars_listing_held_nights() SET search_path FROM CURRENT;
+
 UPDATE properties_property SET held_nights = calendars_held_nights(id)
 WHERE id IN (SELECT property_id FROM calendars_hold);
 """
 
 REVERSE = """
+DROP TRIGGER calendars_listing_held_nights ON properties_property;
+DROP FUNCTION calendars_listing_held_nights();
 DROP TRIGGER calendars_hold_held_nights_insert ON calendars_hold;
 DROP TRIGGER calendars_hold_held_nights_update ON calendars_hold;
 DROP TRIGGER calendars_hold_held_nights_delete ON calendars_hold;

@@ -2,17 +2,19 @@
 kept by triggers as a superset of what the holds and the day rows may refuse, and what the
 dated search makes of them (core.db.night_masks)."""
 
-from datetime import UTC, date, datetime, timedelta
+import threading
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calendars.models import Hold
+from core.stays import utc_today
 from properties.models import Property
 from properties.tests.factories import PropertyFactory
 from rates.models import RateDay
@@ -26,10 +28,10 @@ pytestmark = [
     ),
 ]
 
-# Far after the database's clock, as the masks list every night after their horizon (40 days
+# After the database's clock, as the masks list every night after their horizon (40 days
 # before the day the database computes them).
-BASE = date(2031, 3, 1)
-NOW = datetime(2031, 2, 20, 12, 0, tzinfo=UTC)
+BASE = utc_today() + timedelta(days=100)
+NOW = datetime.combine(BASE - timedelta(days=9), time(12), tzinfo=UTC)
 
 
 def day(n: int) -> date:
@@ -362,3 +364,109 @@ def test_the_masks_list_exactly_what_the_rows_hold_after_any_writes(db, holds, d
             rules = mask(listing, "rule_dates")
             assert agrees(rules, expected_rules(listing, horizon), horizon), rules
         transaction.set_rollback(True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wrote():
+    """A script that writes a hold without locking the listing first, while a booking holds the
+    lock: its trigger waits, then must see the booking's hold, committed meanwhile."""
+    listing = PropertyFactory.create()
+    locked, script_waits = threading.Event(), threading.Event()
+    script_backend: list[int] = []
+    failures: list[BaseException] = []
+
+    def booking() -> None:
+        try:
+            with transaction.atomic():
+                Property.objects.select_for_update().get(pk=listing.pk)
+                locked.set()
+                assert script_waits.wait(30), "the script never waited for the listing's lock"
+                Hold.objects.create(
+                    property=listing, kind=Hold.Kind.BOOKING, start=day(10), end=day(12)
+                )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    def script() -> None:
+        try:
+            assert locked.wait(30)
+            connection.ensure_connection()
+            script_backend.append(connection.connection.info.backend_pid)
+            with transaction.atomic():
+                Hold.objects.create(
+                    property=listing, kind=Hold.Kind.BLOCK, start=day(20), end=day(22)
+                )
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=booking), threading.Thread(target=script)]
+    for thread in threads:
+        thread.start()
+    # The script's trigger is waiting for the booking's row lock once its backend waits on a lock.
+    with connections["default"].cursor() as cursor:
+        for _ in range(3000):
+            if script_backend:
+                cursor.execute(
+                    "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", script_backend
+                )
+                row = cursor.fetchone()
+                if row is not None and row[0] == "Lock":
+                    break
+            threading.Event().wait(0.01)
+    script_waits.set()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not failures, failures
+    horizon = today_in_database() - timedelta(days=40)
+    assert mask(listing, "held_nights") == (horizon, [(day(10), day(12)), (day(20), day(22))])
+
+
+def test_holds_and_day_rows_written_before_their_listing_are_masked():
+    # Django's foreign keys are checked at commit: in one transaction, a listing's rows may come
+    # before the listing itself (loaddata does that when a fixture lists them first).
+    template = PropertyFactory.create()
+    new_id = template.pk + 1000
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'INSERT INTO calendars_hold (property_id, kind, start, "end", note, created_at) '
+            "VALUES (%s, 'block', %s, %s, '', now())",
+            [new_id, day(3), day(5)],
+        )
+        cursor.execute(
+            "INSERT INTO rates_rateday (property_id, date, closed, closed_to_arrival, "
+            "closed_to_departure) VALUES (%s, %s, true, false, false)",
+            [new_id, day(7)],
+        )
+    copy = Property.all_objects.get(pk=template.pk)
+    copy.pk = new_id
+    copy.save(force_insert=True)
+    horizon = today_in_database() - timedelta(days=40)
+    assert mask(copy, "held_nights") == (horizon, [(day(3), day(5))])
+    assert mask(copy, "rule_dates") == (horizon, [(day(7), day(8))])
+
+
+def test_the_triggers_find_their_tables_whatever_the_sessions_search_path():
+    # A data-only pg_restore writes with an empty search_path.
+    listing = PropertyFactory.create()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        schema = cursor.fetchone()[0]
+        cursor.execute("SET LOCAL search_path = ''")
+        cursor.execute(
+            f'INSERT INTO "{schema}".calendars_hold (property_id, kind, start, "end", note, '
+            "created_at) VALUES (%s, 'block', %s, %s, '', now())",
+            [listing.pk, day(1), day(2)],
+        )
+        cursor.execute(
+            f'INSERT INTO "{schema}".rates_rateday (property_id, date, closed, '
+            "closed_to_arrival, closed_to_departure) VALUES (%s, %s, false, true, false)",
+            [listing.pk, day(4)],
+        )
+        cursor.execute("RESET search_path")
+    horizon = today_in_database() - timedelta(days=40)
+    assert mask(listing, "held_nights") == (horizon, [(day(1), day(2))])
+    assert mask(listing, "rule_dates") == (horizon, [(day(4), day(5))])

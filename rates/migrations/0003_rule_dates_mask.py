@@ -29,20 +29,27 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION rates_rateday_rule_dates() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    listings bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        UPDATE properties_property SET rule_dates = rates_rule_dates(id)
-        WHERE id IN (SELECT property_id FROM new_days)
-            AND rule_dates IS DISTINCT FROM rates_rule_dates(id);
+        SELECT array_agg(DISTINCT property_id) INTO listings FROM new_days;
     ELSIF TG_OP = 'DELETE' THEN
-        UPDATE properties_property SET rule_dates = rates_rule_dates(id)
-        WHERE id IN (SELECT property_id FROM old_days)
-            AND rule_dates IS DISTINCT FROM rates_rule_dates(id);
+        SELECT array_agg(DISTINCT property_id) INTO listings FROM old_days;
     ELSE
-        UPDATE properties_property SET rule_dates = rates_rule_dates(id)
-        WHERE id IN (SELECT property_id FROM new_days UNION SELECT property_id FROM old_days)
-            AND rule_dates IS DISTINCT FROM rates_rule_dates(id);
+        SELECT array_agg(DISTINCT property_id) INTO listings
+        FROM (SELECT property_id FROM new_days UNION SELECT property_id FROM old_days) changed;
     END IF;
+    -- Lock the listings' rows first, then compute their masks in a statement of its own:
+    -- under READ COMMITTED it sees every row committed while this one waited for a lock. An
+    -- UPDATE that computed them itself would keep its snapshot from before the wait, and
+    -- drop what the transaction it waited for wrote. (Every service locks the listing
+    -- before writing; a script or a bulk insert need not.) In id order: two statements never
+    -- wait for each other in a circle.
+    PERFORM 1 FROM properties_property WHERE id = ANY (listings) ORDER BY id FOR NO KEY UPDATE;
+    UPDATE properties_property AS listing SET rule_dates = masks.mask
+    FROM (SELECT id, rates_rule_dates(id) AS mask FROM unnest(listings) AS id) AS masks
+    WHERE listing.id = masks.id AND listing.rule_dates IS DISTINCT FROM masks.mask;
     RETURN NULL;
 END
 $$;
@@ -58,11 +65,35 @@ CREATE TRIGGER rates_rateday_rule_dates_delete AFTER DELETE ON rates_rateday
     REFERENCING OLD TABLE AS old_days
     FOR EACH STATEMENT EXECUTE FUNCTION rates_rateday_rule_dates();
 
+-- A day row may be written before its listing's row, in one transaction (Django's foreign
+-- keys are checked at commit): a new listing looks its day rows up.
+CREATE FUNCTION rates_listing_rule_dates() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE properties_property AS listing SET rule_dates = rates_rule_dates(listing.id)
+    WHERE listing.id IN (SELECT id FROM new_listings)
+        AND EXISTS (SELECT 1 FROM rates_rateday WHERE property_id = listing.id);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER rates_listing_rule_dates AFTER INSERT ON properties_property
+    REFERENCING NEW TABLE AS new_listings
+    FOR EACH STATEMENT EXECUTE FUNCTION rates_listing_rule_dates();
+
+-- The tables of the migration's schema, whatever search_path a later session has (a data-only
+-- pg_restore runs with an empty one); the plans' copy trigger (0002) too.
+ALTER FUNCTION rates_rule_dates(bigint) SET search_path FROM CURRENT;
+ALTER FUNCTION rates_rateday_rule_dates() SET search_path FROM CURRENT;
+ALTER FUNCTION rates_listing_rule_dates() SET search_path FROM CURRENT;
+ALTER FUNCTION rates_plan_rules_copy() SET search_path FROM CURRENT;
+
 UPDATE properties_property SET rule_dates = rates_rule_dates(id)
 WHERE id IN (SELECT property_id FROM rates_rateday);
 """
 
 REVERSE = """
+ALTER FUNCTION rates_plan_rules_copy() RESET search_path;
+DROP TRIGGER rates_listing_rule_dates ON properties_property;
+DROP FUNCTION rates_listing_rule_dates();
 DROP TRIGGER rates_rateday_rule_dates_insert ON rates_rateday;
 DROP TRIGGER rates_rateday_rule_dates_update ON rates_rateday;
 DROP TRIGGER rates_rateday_rule_dates_delete ON rates_rateday;

@@ -38,7 +38,20 @@ DECLARE
     listings bigint[];
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT property_id) INTO listings FROM new_holds;
+        -- New holds only add nights: the listings' masks grow by them (and by today's
+        -- horizon, as a recomputed mask would), without reading their other holds (every
+        -- booking comes this way).
+        PERFORM 1 FROM properties_property WHERE id IN (SELECT property_id FROM new_holds)
+            ORDER BY id FOR NO KEY UPDATE;
+        UPDATE properties_property AS listing SET held_nights = listing.held_nights + added.nights
+        FROM (
+            SELECT property_id,
+                range_agg(daterange(start, "end")) + datemultirange(daterange(NULL, {HORIZON}))
+                    AS nights
+            FROM new_holds GROUP BY property_id
+        ) AS added
+        WHERE listing.id = added.property_id AND NOT listing.held_nights @> added.nights;
+        RETURN NULL;
     ELSIF TG_OP = 'DELETE' THEN
         SELECT array_agg(DISTINCT property_id) INTO listings FROM old_holds;
     ELSE

@@ -367,10 +367,16 @@ def test_the_masks_list_exactly_what_the_rows_hold_after_any_writes(db, holds, d
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wrote():
+@pytest.mark.parametrize("write", ["insert", "move"])
+def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wrote(write):
     """A script that writes a hold without locking the listing first, while a booking holds the
-    lock: its trigger waits, then must see the booking's hold, committed meanwhile."""
+    lock: its trigger waits, then must keep the booking's hold, committed meanwhile (an insert
+    adds its nights to the mask; a move recomputes the mask from the holds)."""
     listing = PropertyFactory.create()
+    if write == "move":
+        block = Hold.objects.create(
+            property=listing, kind=Hold.Kind.BLOCK, start=day(30), end=day(32)
+        )
     locked, script_waits = threading.Event(), threading.Event()
     script_backend: list[int] = []
     failures: list[BaseException] = []
@@ -395,9 +401,12 @@ def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wro
             connection.ensure_connection()
             script_backend.append(connection.connection.info.backend_pid)
             with transaction.atomic():
-                Hold.objects.create(
-                    property=listing, kind=Hold.Kind.BLOCK, start=day(20), end=day(22)
-                )
+                if write == "insert":
+                    Hold.objects.create(
+                        property=listing, kind=Hold.Kind.BLOCK, start=day(20), end=day(22)
+                    )
+                else:
+                    Hold.objects.filter(pk=block.pk).update(start=day(20), end=day(22))
         except BaseException as exc:
             failures.append(exc)
         finally:

@@ -761,11 +761,13 @@ def main(argv=None) -> int:
                 env=env,
                 check=True,
             )
-            # A bulk load leaves no statistics and no visibility map; autovacuum would produce
-            # both within a minute or two in production. Without them index-only scans do not
-            # happen and the first minutes of the run would measure autovacuum instead.
-            with db.connect() as conn:
-                conn.execute("VACUUM ANALYZE")
+        # A bulk load leaves no statistics and no visibility map, and a reused database the
+        # dead rows and rewritten pages of the runs before (every booking rewrites its
+        # listing's row: its night mask). Autovacuum would clear both within a minute or two
+        # in production (it may be off on a test server); without it index-only scans read
+        # the table again, and the run would measure the last run's leftovers.
+        with db.connect() as conn:
+            conn.execute("VACUUM ANALYZE")
         report["versions"] = versions(db)
         server.start()
         # What gunicorn.conf.py made of the environment: count the master's worker processes

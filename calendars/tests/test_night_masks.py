@@ -251,10 +251,10 @@ def test_a_hold_write_that_moves_no_night_leaves_the_listings_row_alone():
     assert row_version(listing) != before
 
 
-def test_the_listings_table_leaves_room_for_its_rows_new_versions():
+def test_the_listings_table_leaves_room_for_new_row_versions_and_is_vacuumed_early():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'properties_property'")
-        assert cursor.fetchone()[0] == ["fillfactor=90"]
+        assert cursor.fetchone()[0] == ["fillfactor=90", "autovacuum_vacuum_scale_factor=0.01"]
 
 
 def expected_held(listing: Property, horizon: date) -> tuple[date, list[tuple[date, date]]]:

@@ -100,11 +100,15 @@ CREATE TRIGGER calendars_listing_held_nights AFTER INSERT ON properties_property
     REFERENCING NEW TABLE AS new_listings
     FOR EACH STATEMENT EXECUTE FUNCTION calendars_listing_held_nights();
 
--- The tables of the migration's schema, whatever search_path a later session has (a data-only
--- pg_restore runs with an empty one).
-ALTER FUNCTION calendars_held_nights(bigint) SET search_path FROM CURRENT;
-ALTER FUNCTION calendars_hold_held_nights() SET search_path FROM CURRENT;
-ALTER FUNCTION calendars_listing_held_nights() SET search_path FROM CURRENT;
+-- The tables of the migration's schema (by name: "$user" would name whoever calls), whatever
+-- search_path a later session has (a data-only pg_restore runs with an empty one).
+DO $pin$
+BEGIN
+    EXECUTE format('ALTER FUNCTION calendars_held_nights(bigint) SET search_path = %I', current_schema());
+    EXECUTE format('ALTER FUNCTION calendars_hold_held_nights() SET search_path = %I', current_schema());
+    EXECUTE format('ALTER FUNCTION calendars_listing_held_nights() SET search_path = %I', current_schema());
+END
+$pin$;
 
 UPDATE properties_property SET held_nights = calendars_held_nights(id)
 WHERE id IN (SELECT property_id FROM calendars_hold);

@@ -251,6 +251,24 @@ def test_a_hold_write_that_moves_no_night_leaves_the_listings_row_alone():
     assert row_version(listing) != before
 
 
+def test_a_new_hold_the_mask_already_covers_leaves_the_listings_row_alone():
+    listing = PropertyFactory.create()
+    Hold.objects.create(property=listing, kind=Hold.Kind.BLOCK, start=day(0), end=day(2))
+    before = row_version(listing)
+    horizon = today_in_database() - timedelta(days=40)
+    # Before the horizon, which the mask counts as held already.
+    Hold.objects.create(
+        property=listing,
+        kind=Hold.Kind.BLOCK,
+        start=horizon - timedelta(days=5),
+        end=horizon - timedelta(days=3),
+    )
+    assert row_version(listing) == before
+    Hold.objects.create(property=listing, kind=Hold.Kind.BLOCK, start=day(4), end=day(5))
+    assert row_version(listing) != before
+    assert mask(listing, "held_nights") == (horizon, [(day(0), day(2)), (day(4), day(5))])
+
+
 def test_the_listings_table_leaves_room_for_new_row_versions_and_is_vacuumed_early():
     with connection.cursor() as cursor:
         cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'properties_property'")
@@ -370,8 +388,9 @@ def test_the_masks_list_exactly_what_the_rows_hold_after_any_writes(db, holds, d
 @pytest.mark.parametrize("write", ["insert", "move"])
 def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wrote(write):
     """A script that writes a hold without locking the listing first, while a booking holds the
-    lock: its trigger waits, then must keep the booking's hold, committed meanwhile (an insert
-    adds its nights to the mask; a move recomputes the mask from the holds)."""
+    lock: its trigger waits, then must keep the booking's hold, committed meanwhile. A move
+    recomputes the mask from the holds, in a statement that starts after the wait; an insert
+    adds its nights to the newest version of the row."""
     listing = PropertyFactory.create()
     if write == "move":
         block = Hold.objects.create(
@@ -398,7 +417,8 @@ def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wro
     def script() -> None:
         try:
             assert locked.wait(30)
-            connection.ensure_connection()
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '30s'")  # a hung test fails, never hangs
             script_backend.append(connection.connection.info.backend_pid)
             with transaction.atomic():
                 if write == "insert":
@@ -429,6 +449,7 @@ def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wro
     script_waits.set()
     for thread in threads:
         thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads), "a writer is still waiting"
     assert not failures, failures
     horizon = today_in_database() - timedelta(days=40)
     assert mask(listing, "held_nights") == (horizon, [(day(10), day(12)), (day(20), day(22))])
@@ -476,6 +497,16 @@ def test_the_triggers_find_their_tables_whatever_the_sessions_search_path():
             [listing.pk, day(4)],
         )
         cursor.execute("RESET search_path")
+        # Every function the triggers call names the schema itself, not "$user".
+        cursor.execute(
+            "SELECT proname, proconfig FROM pg_proc WHERE proname IN ("
+            "'calendars_held_nights', 'calendars_hold_held_nights', "
+            "'calendars_listing_held_nights', 'rates_rule_dates', 'rates_rateday_rule_dates', "
+            "'rates_listing_rule_dates', 'rates_plan_rules_copy')"
+        )
+        configs = dict(cursor.fetchall())
+    assert len(configs) == 7
+    assert set(map(tuple, configs.values())) == {(f"search_path={schema}",)}
     horizon = today_in_database() - timedelta(days=40)
     assert mask(listing, "held_nights") == (horizon, [(day(1), day(2))])
     assert mask(listing, "rule_dates") == (horizon, [(day(4), day(5))])

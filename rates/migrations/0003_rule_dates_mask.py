@@ -79,12 +79,17 @@ CREATE TRIGGER rates_listing_rule_dates AFTER INSERT ON properties_property
     REFERENCING NEW TABLE AS new_listings
     FOR EACH STATEMENT EXECUTE FUNCTION rates_listing_rule_dates();
 
--- The tables of the migration's schema, whatever search_path a later session has (a data-only
--- pg_restore runs with an empty one); the plans' copy trigger (0002) too.
-ALTER FUNCTION rates_rule_dates(bigint) SET search_path FROM CURRENT;
-ALTER FUNCTION rates_rateday_rule_dates() SET search_path FROM CURRENT;
-ALTER FUNCTION rates_listing_rule_dates() SET search_path FROM CURRENT;
-ALTER FUNCTION rates_plan_rules_copy() SET search_path FROM CURRENT;
+-- The tables of the migration's schema (by name: "$user" would name whoever calls), whatever
+-- search_path a later session has (a data-only pg_restore runs with an empty one); the plans'
+-- copy trigger (0002) too.
+DO $pin$
+BEGIN
+    EXECUTE format('ALTER FUNCTION rates_rule_dates(bigint) SET search_path = %I', current_schema());
+    EXECUTE format('ALTER FUNCTION rates_rateday_rule_dates() SET search_path = %I', current_schema());
+    EXECUTE format('ALTER FUNCTION rates_listing_rule_dates() SET search_path = %I', current_schema());
+    EXECUTE format('ALTER FUNCTION rates_plan_rules_copy() SET search_path = %I', current_schema());
+END
+$pin$;
 
 UPDATE properties_property SET rule_dates = rates_rule_dates(id)
 WHERE id IN (SELECT property_id FROM rates_rateday);

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet
 
 from calendars.models import Hold
 from core.compiled_queries import QueryTemplate, model_instances
@@ -66,22 +66,14 @@ def holds_overlapping_loaded(
     return model_instances(Hold, rows, _LOADED_HOLD_COLUMNS)
 
 
-def holds_taking(
-    *, start: date, end: date, now: datetime, property_ref: str = "pk"
-) -> QuerySet[Hold]:
+def holds_taking(*, start: date, end: date, now: datetime) -> QuerySet[Hold]:
     """For a properties queryset (a subquery): the active holds of the row's listing that share
     a night with [start, end)."""
     return Hold.objects.filter(
         hold_overlap_q(start=start, end=end),
         hold_active_q(now=now),
-        property_id=OuterRef(property_ref),
+        property_id=OuterRef("pk"),
     )
-
-
-def hold_taken_exists(*, start: date, end: date, now: datetime, property_ref: str = "pk") -> Exists:
-    """For a properties queryset: some active hold of the row's listing shares a night with
-    [start, end)."""
-    return Exists(holds_taking(start=start, end=end, now=now, property_ref=property_ref))
 
 
 def holds_in_window(*, property_id: int, start: date, end: date, now: datetime) -> QuerySet[Hold]:

@@ -31,7 +31,7 @@ from django.db.models import (
     Subquery,
     Value,
 )
-from django.db.models.expressions import Combinable
+from django.db.models.lookups import IsNull
 
 from calendars.models import Hold
 from calendars.selectors import (
@@ -287,6 +287,19 @@ class AddDays(Func):
         )
 
 
+def _none_refuse(rows: QuerySet, vendor: str, *, mask: str, start, end, bounds: str = "[)"):
+    """For a properties queryset: no row of `rows` (a subquery of the listing's holds or day
+    rows) refuses the stay. On PostgreSQL the listing's night `mask` over [start, end) (with
+    `bounds`) clears most listings without a probe, and the rows decide where it says "maybe"
+    (core.db.night_masks): a scalar subquery, not EXISTS, which under OR PostgreSQL may hash
+    over every listing's rows (see arrival_minimum)."""
+    if vendor != "postgresql":
+        return ~Exists(rows)
+    return MaskClear(mask, start, end, bounds=bounds) | IsNull(
+        Subquery(rows.values("pk")[:1]), True
+    )
+
+
 def property_bookable_between(
     queryset: QuerySet[Property],
     *,
@@ -329,37 +342,25 @@ def property_bookable_between(
         start__lt=AddDays(Value(check_out), OuterRef("plan_preparation_nights")),
         end__gt=AddDays(Value(check_in), OuterRef("plan_preparation_nights") * Value(-1)),
     )
-    taken = holds_taking(start=check_in, end=check_out, now=now)
-    days_clear: Q | Combinable
-    nights_free: Q | Combinable
-    prep_clear: Q | Combinable
-    if connections[queryset.db].vendor == "postgresql":
-        # The row's night masks (core.db.night_masks) clear most listings without a probe;
-        # the rows decide where a mask says "maybe". Scalar subqueries, not EXISTS: under OR,
-        # PostgreSQL may hash an EXISTS over every listing's rows (see arrival_minimum).
-        queryset = queryset.alias(
-            _taken=Subquery(taken.values("pk")[:1]),
-            _near_stay=Subquery(near_stay.values("pk")[:1]),
-            _refusing_day=Subquery(refusing_day.values("pk")[:1]),
-        )
-        prep = F("plan_preparation_nights")
-        days_clear = MaskClear("rule_dates", check_in, check_out, bounds="[]") | Q(
-            _refusing_day__isnull=True
-        )
-        nights_free = MaskClear("held_nights", check_in, check_out) | Q(_taken__isnull=True)
-        prep_clear = (
-            Q(plan_preparation_nights=0)
-            | MaskClear(
-                "held_nights",
-                AddDays(Value(check_in), prep * Value(-1)),
-                AddDays(Value(check_out), prep),
-            )
-            | Q(_near_stay__isnull=True)
-        )
-    else:
-        days_clear = ~Exists(refusing_day)
-        nights_free = ~Exists(taken)
-        prep_clear = Q(plan_preparation_nights=0) | ~Exists(near_stay)
+    vendor = connections[queryset.db].vendor
+    prep = F("plan_preparation_nights")
+    days_clear = _none_refuse(
+        refusing_day, vendor, mask="rule_dates", start=check_in, end=check_out, bounds="[]"
+    )
+    nights_free = _none_refuse(
+        holds_taking(start=check_in, end=check_out, now=now),
+        vendor,
+        mask="held_nights",
+        start=check_in,
+        end=check_out,
+    )
+    prep_clear = Q(plan_preparation_nights=0) | _none_refuse(
+        near_stay,
+        vendor,
+        mask="held_nights",
+        start=AddDays(Value(check_in), prep * Value(-1)),
+        end=AddDays(Value(check_out), prep),
+    )
     return queryset.alias(_arrival_minimum=arrival_minimum).filter(
         CalendarOpen(
             window=F("plan_booking_window_days"),

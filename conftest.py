@@ -86,3 +86,17 @@ def run_simultaneously(calls) -> list:
     for thread in threads:
         thread.join(timeout=120)
     return results
+
+
+def migrate_to(targets=None):
+    """Migrate the test database to `targets` ([(app, migration), ...]; None: every app's
+    latest) and return the apps as they are there (for a migration's test, which must run with
+    transaction=True)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if targets is None:
+        targets = executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps

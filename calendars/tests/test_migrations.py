@@ -3,8 +3,8 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from conftest import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -12,15 +12,8 @@ BEFORE = [("bookings", "0006_booking_hold")]
 AFTER = [("bookings", "0007_confirmed_bookings_hold_their_nights")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 def test_confirmed_bookings_get_their_holds_and_cancelled_ones_none():
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     User = old.get_model("accounts", "User")
     Property = old.get_model("properties", "Property")
     Booking = old.get_model("bookings", "Booking")
@@ -36,7 +29,7 @@ def test_confirmed_bookings_get_their_holds_and_cancelled_ones_none():
     )
     Booking.objects.create(**stay, check_in="2031-01-03", check_out="2031-01-05")
 
-    new = _migrate(AFTER)
+    new = migrate_to(AFTER)
 
     Booking = new.get_model("bookings", "Booking")
     holds = {
@@ -48,4 +41,4 @@ def test_confirmed_bookings_get_their_holds_and_cancelled_ones_none():
         "2031-01-02": None,
         "2031-01-03": ("booking", "2031-01-03", "2031-01-05"),
     }
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    migrate_to()

@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from calendars.models import Hold
+from conftest import migrate_to
+from core.db.night_masks import HORIZON
 from core.stays import utc_today
 from properties.models import Property
 from properties.tests.factories import PropertyFactory
@@ -55,15 +56,16 @@ def mask(listing: Property, column: str) -> tuple[date | None, list[tuple[date, 
     return horizon, ranges
 
 
-def today_in_database() -> date:
+def mask_horizon() -> date:
+    """The masks' horizon (core.db.night_masks.HORIZON), by the database's clock."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_date")
+        cursor.execute(f"SELECT {HORIZON}")
         return cursor.fetchone()[0]
 
 
 def test_every_way_of_writing_holds_keeps_the_mask_of_their_nights():
     listing, other = PropertyFactory.create_batch(2)
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     assert mask(listing, "held_nights") == (None, [])  # no hold yet: the empty default
 
     first = Hold.objects.create(property=listing, kind=Hold.Kind.BLOCK, start=day(0), end=day(3))
@@ -96,7 +98,7 @@ def test_every_way_of_writing_holds_keeps_the_mask_of_their_nights():
 
 def test_holds_that_end_before_the_horizon_are_covered_by_it():
     listing = PropertyFactory.create()
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     Hold.objects.create(
         property=listing,
         kind=Hold.Kind.BLOCK,
@@ -115,7 +117,7 @@ def test_holds_that_end_before_the_horizon_are_covered_by_it():
 
 def test_day_rows_that_may_refuse_a_stay_are_masked_and_prices_are_not():
     listing = PropertyFactory.create()
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     RateDayFactory.create(property=listing, date=day(0), price=Decimal("90"))
     assert mask(listing, "rule_dates") == (horizon, [])
 
@@ -186,7 +188,9 @@ def test_the_search_answers_the_same_whatever_superset_the_masks_hold():
     assert dated_search(listings, 3, 5) == {listing.pk for listing in listings}
 
 
-def test_the_search_looks_up_rows_only_where_a_mask_says_maybe():
+def test_the_dated_search_asks_both_masks_on_postgresql():
+    # That it trusts them: the lying mask above. That it spares the probes: docs/benchmarks.md,
+    # section 16 (the plans' loop counts).
     listing = PropertyFactory.create()
     Hold.objects.create(property=listing, kind=Hold.Kind.BOOKING, start=day(2), end=day(4))
     with CaptureQueriesContext(connection) as queries:
@@ -200,10 +204,7 @@ def test_the_search_looks_up_rows_only_where_a_mask_says_maybe():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migrations_mask_the_holds_and_day_rows_that_exist():
-    executor = MigrationExecutor(connection)
-    before = [("calendars", "0003_ical_feeds"), ("rates", "0002_plan_rules_copy_triggers")]
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
+    old = migrate_to([("calendars", "0003_ical_feeds"), ("rates", "0002_plan_rules_copy_triggers")])
     User = old.get_model("accounts", "User")
     OldProperty = old.get_model("properties", "Property")
     OldHold = old.get_model("calendars", "Hold")
@@ -218,10 +219,9 @@ def test_the_migrations_mask_the_holds_and_day_rows_that_exist():
     OldHold.objects.create(property=held, kind="block", start=day(0), end=day(2))
     OldRateDay.objects.create(property=held, date=day(5), closed_to_arrival=True)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to()
 
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     held_listing, plain_listing = (
         Property.all_objects.get(pk=held.pk),
         Property.all_objects.get(pk=plain.pk),
@@ -255,7 +255,7 @@ def test_a_new_hold_the_mask_already_covers_leaves_the_listings_row_alone():
     listing = PropertyFactory.create()
     Hold.objects.create(property=listing, kind=Hold.Kind.BLOCK, start=day(0), end=day(2))
     before = row_version(listing)
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     # Before the horizon, which the mask counts as held already.
     Hold.objects.create(
         property=listing,
@@ -350,7 +350,7 @@ day_writes = st.lists(
 def test_the_masks_list_exactly_what_the_rows_hold_after_any_writes(db, holds, days):
     with transaction.atomic():
         listings = PropertyFactory.create_batch(2)
-        horizon = today_in_database() - timedelta(days=40)
+        horizon = mask_horizon()
         # Near the horizon: the writes below reach before and after it.
         base = horizon + timedelta(days=20)
         for action, which, start, nights in holds:
@@ -451,8 +451,25 @@ def test_a_writer_that_waited_for_the_listings_lock_keeps_what_the_other_one_wro
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads), "a writer is still waiting"
     assert not failures, failures
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     assert mask(listing, "held_nights") == (horizon, [(day(10), day(12)), (day(20), day(22))])
+
+
+def insert_in_sql(
+    cursor, property_id: int, *, block: tuple[date, date], closed_to_arrival: date, schema=None
+) -> None:
+    """A block and a day row closed to arrival, in plain SQL (as a script or a restore writes)."""
+    prefix = f'"{schema}".' if schema else ""
+    cursor.execute(
+        f'INSERT INTO {prefix}calendars_hold (property_id, kind, start, "end", note, created_at) '
+        "VALUES (%s, 'block', %s, %s, '', now())",
+        [property_id, *block],
+    )
+    cursor.execute(
+        f"INSERT INTO {prefix}rates_rateday (property_id, date, closed, closed_to_arrival, "
+        "closed_to_departure) VALUES (%s, %s, false, true, false)",
+        [property_id, closed_to_arrival],
+    )
 
 
 def test_holds_and_day_rows_written_before_their_listing_are_masked():
@@ -461,20 +478,11 @@ def test_holds_and_day_rows_written_before_their_listing_are_masked():
     template = PropertyFactory.create()
     new_id = template.pk + 1000
     with connection.cursor() as cursor:
-        cursor.execute(
-            'INSERT INTO calendars_hold (property_id, kind, start, "end", note, created_at) '
-            "VALUES (%s, 'block', %s, %s, '', now())",
-            [new_id, day(3), day(5)],
-        )
-        cursor.execute(
-            "INSERT INTO rates_rateday (property_id, date, closed, closed_to_arrival, "
-            "closed_to_departure) VALUES (%s, %s, true, false, false)",
-            [new_id, day(7)],
-        )
+        insert_in_sql(cursor, new_id, block=(day(3), day(5)), closed_to_arrival=day(7))
     copy = Property.all_objects.get(pk=template.pk)
     copy.pk = new_id
     copy.save(force_insert=True)
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     assert mask(copy, "held_nights") == (horizon, [(day(3), day(5))])
     assert mask(copy, "rule_dates") == (horizon, [(day(7), day(8))])
 
@@ -486,15 +494,8 @@ def test_the_triggers_find_their_tables_whatever_the_sessions_search_path():
         cursor.execute("SELECT current_schema()")
         schema = cursor.fetchone()[0]
         cursor.execute("SET LOCAL search_path = ''")
-        cursor.execute(
-            f'INSERT INTO "{schema}".calendars_hold (property_id, kind, start, "end", note, '
-            "created_at) VALUES (%s, 'block', %s, %s, '', now())",
-            [listing.pk, day(1), day(2)],
-        )
-        cursor.execute(
-            f'INSERT INTO "{schema}".rates_rateday (property_id, date, closed, '
-            "closed_to_arrival, closed_to_departure) VALUES (%s, %s, false, true, false)",
-            [listing.pk, day(4)],
+        insert_in_sql(
+            cursor, listing.pk, block=(day(1), day(2)), closed_to_arrival=day(4), schema=schema
         )
         cursor.execute("RESET search_path")
         # Every function the triggers call names the schema itself, not "$user".
@@ -507,6 +508,6 @@ def test_the_triggers_find_their_tables_whatever_the_sessions_search_path():
         configs = dict(cursor.fetchall())
     assert len(configs) == 7
     assert set(map(tuple, configs.values())) == {(f"search_path={schema}",)}
-    horizon = today_in_database() - timedelta(days=40)
+    horizon = mask_horizon()
     assert mask(listing, "held_nights") == (horizon, [(day(1), day(2))])
     assert mask(listing, "rule_dates") == (horizon, [(day(4), day(5))])

@@ -511,6 +511,24 @@ def test_format_json_is_not_a_filter(api_client, django_assert_num_queries):
     assert response.json()["count"] == 3
 
 
+def test_a_search_by_distance_is_two_queries(api_client, django_assert_num_queries):
+    for offset in ("0.001", "0.002", "0.003"):
+        PropertyFactory.create(
+            latitude=Decimal("-1.28") + Decimal(offset), longitude=Decimal("36.82")
+        )
+
+    with django_assert_num_queries(2):  # the page's ids with the total, its rows with covers
+        response = api_client.get(
+            LIST, {"near": "-1.28,36.82", "radius_km": "5", "ordering": "distance", "page_size": 2}
+        )
+
+    body = response.json()
+    assert body["count"] == 3
+    distances = [row["distance_km"] for row in body["results"]]
+    assert len(distances) == 2
+    assert distances == sorted(distances)
+
+
 def test_availability_search_is_two_queries(api_client, django_assert_num_queries):
     PropertyFactory.create_batch(3)
     start = utc_today() + timedelta(days=10)

@@ -3,25 +3,18 @@
 from decimal import Decimal
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from conftest import migrate_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = [("properties", "0004_visible_text"), ("bookings", "0003_idempotency_key")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 def test_existing_rows_are_migrated_without_loss(settings):
     settings.DEFAULT_CURRENCY = "EUR"
     settings.LISTING_DEFAULT_TIME_ZONE = "America/Lima"
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     User = old.get_model("accounts", "User")
     Property = old.get_model("properties", "Property")
     Booking = old.get_model("bookings", "Booking")
@@ -41,8 +34,7 @@ def test_existing_rows_are_migrated_without_loss(settings):
         total_price=Decimal("150"),
     )
 
-    executor = MigrationExecutor(connection)
-    new = _migrate(executor.loader.graph.leaf_nodes())
+    new = migrate_to()
 
     Property = new.get_model("properties", "Property")
     Booking = new.get_model("bookings", "Booking")

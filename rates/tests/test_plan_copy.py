@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, models
-from django.db.migrations.executor import MigrationExecutor
 
+from conftest import migrate_to
 from core.stays import MAX_DAYS_AHEAD, MAX_NIGHTS
 from properties.models import PLAN_COPY_FIELDS, Property
 from properties.services import property_update
@@ -100,10 +100,7 @@ def test_the_copies_are_not_fields_a_form_or_the_api_writes():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_copies_the_plans_that_exist():
-    executor = MigrationExecutor(connection)
-    before = [("rates", "0001_initial"), ("properties", "0010_plan_rules_copy")]
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
+    old = migrate_to([("rates", "0001_initial"), ("properties", "0010_plan_rules_copy")])
     User = old.get_model("accounts", "User")
     OldProperty = old.get_model("properties", "Property")
     OldPlan = old.get_model("rates", "RatePlan")
@@ -116,8 +113,7 @@ def test_the_migration_copies_the_plans_that_exist():
     )
     OldPlan.objects.create(property=ruled, updated_at=date(2026, 1, 1), **RULES)
 
-    executor = MigrationExecutor(connection)
-    executor.migrate(executor.loader.graph.leaf_nodes())
+    migrate_to()
 
     assert copies(ruled) == copied(RULES)
     assert copies(plain) == DEFAULTS
